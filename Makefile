@@ -1,0 +1,59 @@
+# Two commands do everything on a fresh machine: `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+ENGINE := .venv/engine
+HUB := .venv/hub
+RASA := $(ENGINE)/bin/rasa
+DATA_DIR ?= var
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export PYTHONPATH := $(CURDIR)
+TRAINING_DATA := data/nlu data/rules.yml
+# Tests that need Rasa run in the engine environment; the hub's, and the end-to-end ones, in the hub's.
+ENGINE_TESTS := tests/nlu tests/actions tests/test_procedures.py tests/test_guide.py tests/test_plain_japanese.py \
+	tests/test_domain.py
+HUB_TESTS := tests/hub tests/channels tests/test_privacy.py tests/e2e
+
+.PHONY: run test install model check lint bench clean
+
+run: install model
+	$(HUB)/bin/python -m bot.launcher --data-dir $(DATA_DIR)
+
+test: install check lint model
+	$(ENGINE)/bin/python -m pytest $(ENGINE_TESTS) -q -p no:cacheprovider
+	$(RASA) test core --stories tests/stories --model models --out var/test-results/core --fail-on-prediction-errors --quiet
+	$(HUB)/bin/python -m pytest $(HUB_TESTS) -q -p no:cacheprovider
+
+install: $(ENGINE)/.installed $(HUB)/.installed
+
+$(ENGINE)/.installed: requirements/engine.lock scripts/find-python310
+	@python310=$$(scripts/find-python310) || exit 1; \
+	  [ -x $(ENGINE)/bin/python ] || $$python310 -m venv $(ENGINE)
+	$(ENGINE)/bin/pip install -q -r requirements/engine.lock
+	touch $@
+
+$(HUB)/.installed: requirements/hub.lock
+	@python3 -c 'import sys; assert sys.version_info >= (3, 10), "the hub needs python3 3.10 or newer"'
+	[ -x $(HUB)/bin/python ] || python3 -m venv $(HUB)
+	$(HUB)/bin/pip install -q -r requirements/hub.lock
+	touch $@
+
+# Rasa fingerprints config, domain and data: an unchanged model is kept, a stale one retrained.
+model: $(ENGINE)/.installed
+	$(RASA) train --config config.yml --domain domain.yml --data $(TRAINING_DATA) --out models --quiet
+
+check: install
+	$(ENGINE)/bin/python -m bot.procedures check
+	$(RASA) data validate --config config.yml --domain domain.yml --data $(TRAINING_DATA) --quiet
+
+lint: $(HUB)/.installed
+	$(HUB)/bin/ruff check .
+	$(HUB)/bin/ruff format --check .
+	$(HUB)/bin/mypy
+
+bench: install model
+	$(ENGINE)/bin/python bench/nlu_bench.py
+	$(HUB)/bin/python bench/turn_bench.py
+
+clean:
+	rm -rf .venv models var

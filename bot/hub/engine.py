@@ -1,0 +1,125 @@
+"""The hub's client for the engine: Rasa's REST channel webhook and its HTTP API, over loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from http import HTTPStatus
+from pathlib import PurePosixPath
+from typing import Any
+
+import aiohttp
+from yarl import URL
+
+from bot.hub.messages import BotMessage, QuickReply
+
+logger = logging.getLogger(__name__)
+
+
+class EngineError(Exception):
+    """The engine did not give a usable answer."""
+
+
+class EngineUnavailable(EngineError):
+    """The engine could not be reached in time, or failed with a server error."""
+
+
+class EngineMisbehaved(EngineError):
+    """The engine answered, but not in a way the hub can use (a rejected request or an unreadable reply)."""
+
+
+@dataclass(frozen=True)
+class EngineStatus:
+    """Whether the engine can answer, and which trained model it has loaded."""
+
+    up: bool
+    model_id: str | None = None
+    model_file: str | None = None
+    problem: str | None = None
+
+
+class EngineClient:
+    """Sends residents' messages to the engine and asks it how it is."""
+
+    def __init__(self, session: aiohttp.ClientSession, base_url: URL, token: str, timeout: float) -> None:
+        self._session = session
+        self._webhook_url = base_url.joinpath("webhooks", "rest", "webhook")
+        self._status_url = base_url.joinpath("status")
+        self._token = token
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+
+    async def send(self, conversation_id: str, text: str, metadata: dict[str, Any]) -> list[BotMessage]:
+        """Pass one message to the engine's REST channel and return what the assistant answers."""
+        body = {"sender": conversation_id, "message": text, "metadata": metadata}
+        status, reply = await self._request("POST", self._webhook_url, json=body)
+        if status != HTTPStatus.OK:
+            raise EngineMisbehaved(f"the engine's webhook answered HTTP {status}")
+        if not isinstance(reply, list):
+            raise EngineMisbehaved("the engine's webhook did not answer with a list of messages")
+        return [message for item in reply if (message := _bot_message(item)) is not None]
+
+    async def status(self) -> EngineStatus:
+        """Ask the engine's HTTP API whether it is up and which model it has loaded."""
+        status, reply = await self._request("GET", self._status_url, params={"token": self._token})
+        if status == HTTPStatus.CONFLICT:
+            return EngineStatus(up=False, problem="the engine has no trained model loaded")
+        if status in (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN):
+            raise EngineMisbehaved(
+                f"the engine refused ENGINE_TOKEN (HTTP {status}): set ENGINE_TOKEN to the engine's --auth-token"
+            )
+        if status != HTTPStatus.OK or not isinstance(reply, dict):
+            raise EngineMisbehaved(f"the engine's /status answered HTTP {status} without a status object")
+        model_id, model_file = reply.get("model_id"), reply.get("model_file")
+        return EngineStatus(
+            up=True,
+            model_id=model_id if isinstance(model_id, str) else None,
+            # Only the file name: the directory it sits in is none of a visitor's business.
+            model_file=PurePosixPath(model_file).name if isinstance(model_file, str) else None,
+        )
+
+    async def _request(self, method: str, url: URL, **kwargs: Any) -> tuple[int, Any]:
+        """Make one request within the timeout; return the status and the decoded JSON body (or None)."""
+        try:
+            async with self._session.request(method, url, timeout=self._timeout, **kwargs) as response:
+                if response.status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+                    raise EngineUnavailable(f"the engine answered HTTP {response.status}")
+                try:
+                    body = await response.json(content_type=None)
+                except ValueError:
+                    body = None
+                return response.status, body
+        except (TimeoutError, asyncio.TimeoutError) as error:
+            raise EngineUnavailable(f"the engine did not answer within {self._timeout.total} seconds") from error
+        except aiohttp.ClientError as error:
+            # The error's text may hold the URL, and the status URL holds the token: name only its type.
+            raise EngineUnavailable(f"the engine could not be reached ({type(error).__name__})") from error
+
+
+def as_typed_text(text: str) -> str:
+    """Keep typed text from reaching Rasa as an intent command ("/intent{...}"), which only payloads may be.
+
+    Rasa reads any message starting with "/" as an intent and entities; a full-width slash reads the same
+    to a resident but not to Rasa.
+    """
+    stripped = text.lstrip()
+    return "／" + stripped[1:] if stripped.startswith("/") else text
+
+
+def _bot_message(item: Any) -> BotMessage | None:
+    """Turn one item of Rasa's reply list into a message; images and custom payloads are not shown yet."""
+    if not isinstance(item, dict):
+        return None
+    text = item.get("text")
+    quick_replies = [
+        QuickReply(button["title"], button["payload"])
+        for button in item.get("buttons") or []
+        if isinstance(button, dict) and isinstance(button.get("title"), str) and isinstance(button.get("payload"), str)
+    ]
+    if not isinstance(text, str):
+        if not quick_replies:
+            if "custom" in item or "image" in item or "attachment" in item:
+                logger.debug("skipped an engine message with no text or buttons: %s", sorted(item))
+            return None
+        text = ""
+    return BotMessage(text, quick_replies)

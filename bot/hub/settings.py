@@ -1,0 +1,98 @@
+"""The hub's configuration, read once from the environment and checked at start-up."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from yarl import URL
+
+DEFAULT_ENGINE_URL = URL("http://127.0.0.1:5005")
+
+
+class SettingsError(ValueError):
+    """A configuration variable is missing or has a value the hub cannot use."""
+
+
+@dataclass(frozen=True)
+class HubSettings:
+    """Where the hub listens, where the engine is, and where the hub keeps its own database."""
+
+    engine_token: str = field(repr=False)
+    host: str = "127.0.0.1"
+    port: int = 8080
+    engine_url: URL = DEFAULT_ENGINE_URL
+    data_dir: Path = Path("var")
+    engine_timeout: float = 10.0
+
+    @property
+    def database_path(self) -> Path:
+        """The hub's SQLite file, separate from the engine's tracker store."""
+        return self.data_dir / "hub.db"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> HubSettings:
+        """Read the settings from environment variables; an empty variable counts as unset."""
+        return cls(
+            engine_token=_engine_token(env),
+            host=_value(env, "HUB_HOST") or "127.0.0.1",
+            port=_port(env),
+            engine_url=_engine_url(env),
+            data_dir=Path(_value(env, "DATA_DIR") or "var"),
+            engine_timeout=_engine_timeout(env),
+        )
+
+
+def _value(env: Mapping[str, str], name: str) -> str:
+    """The variable's value without surrounding whitespace, or "" when it is unset."""
+    return env.get(name, "").strip()
+
+
+def _engine_token(env: Mapping[str, str]) -> str:
+    token = _value(env, "ENGINE_TOKEN")
+    if not token:
+        raise SettingsError(
+            "ENGINE_TOKEN is not set: set it to the token the engine was started with "
+            "(rasa run --enable-api --auth-token ...)"
+        )
+    return token
+
+
+def _port(env: Mapping[str, str]) -> int:
+    raw = _value(env, "HUB_PORT")
+    if not raw:
+        return 8080
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= 65535:
+        raise SettingsError(f"HUB_PORT is {raw!r}: set it to a port number from 1 to 65535, such as 8080")
+    return int(raw)
+
+
+def _engine_url(env: Mapping[str, str]) -> URL:
+    raw = _value(env, "ENGINE_URL")
+    if not raw:
+        return DEFAULT_ENGINE_URL
+    try:
+        url = URL(raw)
+    except ValueError:
+        url = URL()
+    if url.scheme not in ("http", "https") or not url.host or url.query_string or url.fragment:
+        raise SettingsError(
+            f"ENGINE_URL is {raw!r}: set it to the engine's base URL with http:// or https:// "
+            "and no query, such as http://127.0.0.1:5005"
+        )
+    return url.with_path(url.path.rstrip("/"))
+
+
+def _engine_timeout(env: Mapping[str, str]) -> float:
+    raw = _value(env, "ENGINE_TIMEOUT")
+    if not raw:
+        return 10.0
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = math.nan
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise SettingsError(f"ENGINE_TIMEOUT is {raw!r}: set it to a number of seconds greater than 0, such as 10")
+    return seconds

@@ -1,0 +1,62 @@
+"""The guidance action reads its state from slots, answers, and writes back only what changed."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.guidance import ActionGuide, ActionSessionStart, slot_events, state_from_slots
+from bot.guide import GuideState
+
+
+def tracker(intent: str, slots: dict[str, Any], entities: list[dict[str, Any]] | None = None) -> Tracker:
+    return Tracker(
+        sender_id="web:test",
+        slots=slots,
+        latest_message={"intent": {"name": intent, "confidence": 0.9}, "entities": entities or [], "text": "x"},
+        events=[],
+        paused=False,
+        followup_action=None,
+        active_loop={},
+        latest_action_name="action_listen",
+    )
+
+
+def run(action: Any, current: Tracker) -> tuple[CollectingDispatcher, list[dict[str, Any]]]:
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, current, {}))
+    return dispatcher, events
+
+
+def test_state_round_trips_through_slots() -> None:
+    state = GuideState(procedure="moving", step=2, device="pc", explained_terms=("転出届",))
+    slots = {event["name"]: event["value"] for event in slot_events(GuideState(), state)}
+    assert state_from_slots(tracker("affirm", {**slots, "step": 2.0})) == state
+
+
+def test_guide_action_starts_a_procedure_with_buttons_on_every_message() -> None:
+    dispatcher, events = run(ActionGuide(), tracker("portal_login", {}))
+    assert dispatcher.messages
+    assert all(message["buttons"] for message in dispatcher.messages)
+    slots = {event["name"]: event["value"] for event in events}
+    assert slots["procedure"] == "portal_login"
+    assert slots["awaiting"] == "device"
+
+
+def test_device_entity_moves_to_the_first_step() -> None:
+    slots = {"procedure": "portal_login", "awaiting": "device", "step": 0.0, "device": "android"}
+    dispatcher, events = run(ActionGuide(), tracker("inform_device", slots, [{"entity": "device", "value": "android"}]))
+    assert dispatcher.messages[-1]["response"] == "guide_step"
+    assert {"event": "slot", "timestamp": None, "name": "awaiting", "value": None} in events
+
+
+def test_session_start_marks_an_unfinished_procedure() -> None:
+    _, events = run(ActionSessionStart(), tracker("greet", {"procedure": "moving", "step": 3.0}))
+    names = {event.get("name"): event.get("value") for event in events if event["event"] == "slot"}
+    assert names["returning"] is True and names["procedure"] == "moving"
+    _, events = run(ActionSessionStart(), tracker("greet", {}))
+    names = {event.get("name"): event.get("value") for event in events if event["event"] == "slot"}
+    assert names["returning"] is False

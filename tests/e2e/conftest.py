@@ -1,0 +1,79 @@
+"""Starts the real engine, action server and hub on loopback once for the end-to-end tests."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.launcher import Ports, Stack
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    if not any((ROOT / "models").glob("*.tar.gz")):
+        pytest.fail("no trained model in models/; run `make model` (make test does it)")
+    running = Stack(data_dir=tmp_path_factory.mktemp("stack"), ports=Ports(engine=15005, actions=15055, hub=18080))
+    try:
+        running.start()
+        yield running
+    finally:
+        running.stop()
+
+
+def post_json(url: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """POST JSON and return the status and the decoded answer, also for error statuses."""
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+@dataclass
+class Resident:
+    """A resident chatting through the hub's web channel, as the widget will."""
+
+    hub_url: str
+    session: str | None = None
+    messages: list[dict[str, Any]] = field(default_factory=list)
+
+    def _send(self, body: dict[str, Any]) -> list[str]:
+        if self.session:
+            body["session"] = self.session
+        status, answer = post_json(f"{self.hub_url}/channels/web/messages", body)
+        assert status == 200, answer
+        self.session = answer["session"]
+        self.messages = answer["messages"]
+        assert self.messages, "the bot said nothing"
+        return [message["text"] for message in self.messages]
+
+    def say(self, text: str) -> list[str]:
+        """Type a message."""
+        return self._send({"text": text})
+
+    def press(self, title: str) -> list[str]:
+        """Tap a quick reply offered with the last messages."""
+        offered = {reply["title"]: reply["payload"] for reply in self.messages[-1]["quick_replies"]}
+        assert title in offered, f"{title!r} not offered; offered: {list(offered)}"
+        return self._send({"payload": offered[title]})
+
+    @property
+    def buttons(self) -> list[str]:
+        return [reply["title"] for reply in self.messages[-1]["quick_replies"]]
+
+
+@pytest.fixture
+def resident(stack: Stack) -> Resident:
+    return Resident(stack.hub_url)

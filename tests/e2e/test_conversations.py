@@ -1,0 +1,147 @@
+"""Whole conversations through the hub and the running engine on loopback."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bot.city import load_city
+from bot.plain_japanese import check_message
+from bot.procedures import PROCEDURE_INTENTS, load_catalog
+from tests.e2e.conftest import Resident
+
+CATALOG = load_catalog()
+CITY = load_city()
+OPENERS = {
+    "card_apply": "マイナンバーカードを新しく作りたいです",
+    "card_receive": "交付通知書のはがきが届いたので、カードを受け取りたいです",
+    "card_renew": "カードの有効期限が近いので更新したいです",
+    "card_lost": "マイナンバーカードをなくしました",
+    "pin_forgot": "暗証番号を忘れてしまいました",
+    "portal_login": "マイナポータルにログインしたいです",
+    "smartphone_cert": "スマホにマイナンバーカードを入れたいです",
+    "health_insurance": "マイナ保険証の登録をしたいです",
+    "bank_account": "公金受取口座を登録したいです",
+    "child_allowance": "児童手当をネットで申し込みたいです",
+    "nursing_care": "介護の申請をネットでしたいです",
+    "disaster_certificate": "罹災証明書を申請したいです",
+    "moving": "引っ越しの転出届をネットで出したいです",
+    "convenience_store": "コンビニで住民票を取りたいです",
+    "tax_filing": "確定申告をマイナンバーカードでしたいです",
+    "car_ownership": "車の登録の手続きをマイナンバーカードでしたい",
+}
+PROGRESS = re.compile(r"手順 (\d+)/(\d+)")
+
+
+def progress(texts: list[str]) -> tuple[int, int]:
+    match = PROGRESS.search(texts[-1])
+    assert match, texts
+    return int(match.group(1)), int(match.group(2))
+
+
+def begin(resident: Resident, intent: str, device: str = "iPhone") -> list[str]:
+    """Open a procedure by typing, answering the device question if asked; all the bot said."""
+    texts = resident.say(OPENERS[intent])
+    if device in resident.buttons and "できました" not in resident.buttons:
+        texts += resident.press(device)
+    return texts
+
+
+def online_here(intent: str) -> bool:
+    key = CATALOG[intent].city_key
+    return key is None or CITY.online_services[key]
+
+
+@pytest.mark.parametrize("intent", PROCEDURE_INTENTS)
+def test_happy_path_of_every_procedure(resident: Resident, intent: str) -> None:
+    procedure = CATALOG[intent]
+    texts = begin(resident, intent)
+    assert procedure.summary in texts
+    if not online_here(intent):
+        assert CITY.helpdesk.name in "\n".join(texts)
+        return
+    number, total = progress(texts)
+    assert (number, total) == (1, len(procedure.steps_for("iphone")))
+    for expected in range(2, total + 1):
+        texts = resident.press("できました")
+        assert progress(texts) == (expected, total)
+    texts = resident.press("できました")
+    assert procedure.done_summary in texts and procedure.done_next in texts
+    for message in resident.messages:
+        assert message["quick_replies"], message
+
+
+def test_every_bot_message_carries_quick_replies_and_is_plain(resident: Resident) -> None:
+    seen: list[dict] = []
+    steps = (
+        lambda: begin(resident, "bank_account"),
+        lambda: resident.press("わからない"),
+        lambda: resident.press("できません"),
+        lambda: resident.say("マイナンバーって教えて大丈夫？"),
+    )
+    for step in steps:
+        step()
+        seen.extend(resident.messages)
+    for message in seen:
+        assert message["quick_replies"], message["text"]
+        assert check_message(message["text"]) == [], message["text"]
+
+
+def test_no_path_gives_the_fix_then_asks_again(resident: Resident) -> None:
+    texts = begin(resident, "portal_login", device="Android")
+    step = CATALOG["portal_login"].steps_for("android")[0]
+    texts = resident.say("できませんでした")
+    said = "\n".join(texts)
+    assert step.problems[0].fix in said
+    assert "できました" in resident.buttons
+    texts = resident.press("できません")
+    assert CITY.helpdesk.phone in "\n".join(texts)
+
+
+def test_dont_understand_then_repeat_then_back(resident: Resident) -> None:
+    begin(resident, "moving")
+    first = resident.messages[-1]["text"]
+    second = resident.press("できました")[-1]
+    plainer = resident.say("ちょっと意味がわからないです")
+    assert CATALOG["moving"].steps[1].plain in plainer
+    assert resident.press("もう一度")[-1] == second
+    assert resident.say("前に戻って")[-1] == first
+
+
+def test_lost_card_number_comes_first(resident: Resident) -> None:
+    texts = resident.say("財布ごとマイナンバーカードを落としてしまった")
+    assert "0120-95-0178" in texts[0]
+
+
+def test_device_branch(resident: Resident) -> None:
+    resident.say(OPENERS["portal_login"])
+    assert {"iPhone", "Android", "パソコン"} <= set(resident.buttons)
+    iphone = resident.press("iPhone")[-1]
+    other = Resident(resident.hub_url)
+    other.say(OPENERS["portal_login"])
+    pc = other.say("パソコンを使っています")[-1]
+    assert iphone != pc
+    assert progress([iphone])[0] == progress([pc])[0] == 1
+
+
+def test_topic_switch_asks_first(resident: Resident) -> None:
+    begin(resident, "bank_account")
+    resident.press("できました")
+    texts = resident.say(OPENERS["convenience_store"])
+    assert "途中" in texts[-1] and "はい" in resident.buttons
+    texts = resident.press("いいえ")
+    assert progress(texts)[0] == 2
+    resident.say(OPENERS["convenience_store"])
+    texts = resident.press("はい")
+    assert CATALOG["convenience_store"].summary in texts
+
+
+def test_kana_only_and_voice_style_input_is_understood(resident: Resident) -> None:
+    texts = resident.say("あんしょうばんごうをわすれてしまいました")
+    assert CATALOG["pin_forgot"].summary in texts
+
+
+def test_a_person_on_request(resident: Resident) -> None:
+    texts = resident.say("人と話したいです")
+    assert CITY.helpdesk.phone in "\n".join(texts)

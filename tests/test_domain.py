@@ -1,0 +1,32 @@
+"""`rasa data validate` is clean apart from responses that the guidance action says itself."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+UNUSED = re.compile(r"The utterance '(\w+)' is not used in any story or rule\.")
+
+
+def test_rasa_data_validate_has_only_guide_spoken_responses_unused() -> None:
+    rasa = Path(sys.executable).with_name("rasa")
+    result = subprocess.run(
+        [str(rasa), "data", "validate", "--config", "config.yml", "--domain", "domain.yml",
+         "--data", "data/nlu", "data/rules.yml"],
+        cwd=ROOT, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    output = result.stdout + result.stderr
+    warnings = [line for line in output.splitlines() if "UserWarning" in line]
+    guide_source = (ROOT / "bot" / "guide.py").read_text(encoding="utf-8")
+    for line in warnings:
+        unused = UNUSED.search(line)
+        assert unused, f"unexpected validation warning: {line}"
+        name = unused.group(1)
+        assert f'"{name}"' in guide_source or (name.startswith("guide_contact_") and "guide_contact_" in guide_source), (
+            f"response {name} is neither in a rule nor said by the guide; remove it or use it"
+        )

@@ -1,0 +1,211 @@
+"""The guide's decisions, turn by turn, on the real procedure catalog and city configuration."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.city import load_city
+from bot.glossary import load_glossary
+from bot.guide import (
+    DEVICE_REPLIES,
+    MAX_STEP_FAILURES,
+    MENU_REPLIES,
+    RESUME_REPLIES,
+    STEP_REPLIES,
+    YES_NO_REPLIES,
+    Guide,
+    GuideState,
+    Turn,
+)
+from bot.procedures import PROCEDURE_INTENTS, load_catalog
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES = {
+    name: variants[0]["text"]
+    for name, variants in yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"].items()
+}
+
+
+@pytest.fixture(scope="module")
+def guide() -> Guide:
+    return Guide(load_catalog(), load_city(), load_glossary())
+
+
+def texts(turn: Turn) -> list[str]:
+    """The turn's messages as the resident reads them."""
+    return [reply.text or TEMPLATES[reply.response or ""].format(**reply.params) for reply in turn.replies]
+
+
+def start(guide: Guide, intent: str, device: str = "iphone") -> Turn:
+    turn = guide.respond(GuideState(), intent)
+    if turn.state.awaiting == "device":
+        turn = guide.respond(turn.state, "inform_device", {"device": device})
+    return turn
+
+
+@pytest.mark.parametrize("intent", PROCEDURE_INTENTS)
+def test_happy_path_reaches_the_summary(guide: Guide, intent: str) -> None:
+    procedure = guide.catalog[intent]
+    turn = start(guide, intent)
+    if procedure.city_key and not guide.city.online_services[procedure.city_key]:
+        assert turn.state.procedure is None
+        assert any("ネットでできません" in text for text in texts(turn))
+        return
+    total = len(procedure.steps_for("iphone"))
+    assert f"手順 1/{total}" in texts(turn)[-1]
+    for number in range(2, total + 1):
+        turn = guide.respond(turn.state, "affirm")
+        assert f"手順 {number}/{total}" in texts(turn)[-1]
+        assert turn.quick_replies == STEP_REPLIES
+    turn = guide.respond(turn.state, "affirm")
+    assert procedure.done_summary in texts(turn)
+    assert procedure.done_next in texts(turn)
+    assert turn.state.procedure is None
+
+
+@pytest.mark.parametrize("intent", [i for i in PROCEDURE_INTENTS if i != "card_lost"])
+def test_no_problem_path_gives_fixes_then_a_person(guide: Guide, intent: str) -> None:
+    turn = start(guide, intent)
+    if turn.state.procedure is None:
+        pytest.skip("not offered online in the example city")
+    step = guide.catalog[intent].steps_for("iphone")[0]
+    turn = guide.respond(turn.state, "deny")
+    said = "\n".join(texts(turn))
+    assert all(problem.fix in said for problem in step.problems)
+    assert turn.state.step == 0
+    for _ in range(MAX_STEP_FAILURES - 1):
+        turn = guide.respond(turn.state, "deny")
+    assert turn.state.handoff_reason == "step_failed"
+    assert guide.city.helpdesk.phone in "\n".join(texts(turn))
+
+
+def test_dont_understand_gives_a_second_wording(guide: Guide) -> None:
+    turn = start(guide, "portal_login", device="android")
+    step = guide.catalog["portal_login"].steps_for("android")[0]
+    again = guide.respond(turn.state, "dont_understand")
+    assert step.plainer("android") in texts(again)
+    assert step.plainer("android") != step.instruction("android")
+
+
+def test_repeat_says_the_step_unchanged(guide: Guide) -> None:
+    turn = start(guide, "bank_account")
+    turn = guide.respond(turn.state, "affirm")
+    again = guide.respond(turn.state, "repeat")
+    assert texts(again)[-1] == texts(turn)[-1]
+    assert again.state.step == turn.state.step
+
+
+def test_go_back_returns_to_the_previous_step(guide: Guide) -> None:
+    turn = start(guide, "moving")
+    first = texts(turn)[-1]
+    turn = guide.respond(turn.state, "affirm")
+    turn = guide.respond(turn.state, "go_back")
+    assert texts(turn)[-1] == first
+    assert turn.state.step == 0
+    turn = guide.respond(turn.state, "go_back")
+    assert "最初の手順" in texts(turn)[0]
+
+
+def test_device_branch_changes_the_steps(guide: Guide) -> None:
+    turn = guide.respond(GuideState(), "portal_login")
+    assert turn.state.awaiting == "device"
+    assert turn.quick_replies == DEVICE_REPLIES
+    iphone = guide.respond(turn.state, "inform_device", {"device": "iphone"})
+    pc = guide.respond(turn.state, "inform_device", {"device": "pc"})
+    assert texts(iphone)[-1] != texts(pc)[-1]
+
+
+def test_lost_card_gives_the_suspension_number_first(guide: Guide) -> None:
+    turn = guide.respond(GuideState(), "card_lost")
+    assert "0120-95-0178" in texts(turn)[0]
+
+
+def test_topic_switch_asks_before_leaving(guide: Guide) -> None:
+    turn = start(guide, "bank_account")
+    turn = guide.respond(turn.state, "affirm")
+    asked = guide.respond(turn.state, "moving")
+    assert asked.state.awaiting == "switch"
+    assert asked.quick_replies == YES_NO_REPLIES
+    kept = guide.respond(asked.state, "deny")
+    assert kept.state.procedure == "bank_account" and kept.state.step == 1
+    switched = guide.respond(asked.state, "affirm")
+    assert switched.state.procedure == "moving" and switched.state.step == 0
+
+
+def test_lost_card_interrupts_with_the_number_before_the_question(guide: Guide) -> None:
+    turn = start(guide, "bank_account")
+    asked = guide.respond(turn.state, "card_lost")
+    assert "0120-95-0178" in texts(asked)[0]
+    assert asked.state.awaiting == "switch"
+
+
+def test_returning_resident_is_offered_to_continue(guide: Guide) -> None:
+    turn = start(guide, "moving")
+    turn = guide.respond(turn.state, "affirm")
+    back = replace(turn.state, returning=True)
+    offer = guide.respond(back, "greet")
+    assert offer.quick_replies == RESUME_REPLIES
+    assert "手順2" in texts(offer)[0]
+    resumed = guide.respond(offer.state, "resume")
+    assert "手順 2/" in texts(resumed)[-1]
+    assert not resumed.state.returning
+
+
+def test_two_fallbacks_in_a_row_offer_a_person(guide: Guide) -> None:
+    first = guide.respond(GuideState(), "nlu_fallback")
+    assert first.state.handoff_reason is None
+    second = guide.respond(first.state, "nlu_fallback")
+    assert second.state.handoff_reason == "not_understood"
+    assert guide.city.helpdesk.phone in "\n".join(texts(second))
+
+
+def test_a_recognised_message_resets_the_fallback_count(guide: Guide) -> None:
+    first = guide.respond(GuideState(), "nlu_fallback")
+    greeted = guide.respond(first.state, "greet")
+    again = guide.respond(greeted.state, "nlu_fallback")
+    assert again.state.handoff_reason is None
+
+
+def test_asking_for_a_person_works_inside_a_question(guide: Guide) -> None:
+    turn = guide.respond(GuideState(), "portal_login")
+    person = guide.respond(turn.state, "human_handoff")
+    assert person.state.handoff_reason == "asked"
+    assert person.state.procedure == "portal_login"
+
+
+def test_jargon_is_explained_once(guide: Guide) -> None:
+    turn = guide.respond(GuideState(), "bank_account")
+    said = texts(turn)
+    explanations = [text for text in said if text.startswith("ことば：")]
+    assert explanations, said
+    term = explanations[0].split("「")[1].split("」")[0]
+    later = guide.respond(guide.respond(turn.state, "repeat").state, "repeat")
+    assert not any(text.startswith(f"ことば：「{term}」") for text in texts(later))
+
+
+def test_outside_a_procedure_the_menu_is_offered(guide: Guide) -> None:
+    turn = guide.respond(GuideState(), "affirm")
+    assert turn.quick_replies == MENU_REPLIES
+
+
+def test_city_without_online_service_sends_to_the_counter(guide: Guide) -> None:
+    offline = [key for key, online in guide.city.online_services.items() if not online]
+    intent = next(p.id for p in guide.catalog.values() if p.city_key in offline)
+    turn = guide.respond(GuideState(), intent)
+    assert turn.state.procedure is None
+    assert guide.city.helpdesk.name in "\n".join(texts(turn))
+
+
+def test_every_message_of_every_path_is_plain(guide: Guide) -> None:
+    from bot.plain_japanese import check_message
+
+    for intent in PROCEDURE_INTENTS:
+        turn = start(guide, intent)
+        for answer in ("dont_understand", "deny", "affirm", "go_back", "human_handoff"):
+            turn = guide.respond(turn.state, answer)
+            for text in texts(turn):
+                assert check_message(text) == [], (intent, answer, text)
