@@ -67,6 +67,8 @@ class Stack:
                 "TF_CPP_MIN_LOG_LEVEL": "2",
                 "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
                 "SANIC_HOST": LOOPBACK,
+                # Rasa's pinned libraries warn about their own deprecations on every start.
+                "PYTHONWARNINGS": "ignore::DeprecationWarning,ignore::PendingDeprecationWarning",
                 "ACTION_ENDPOINT_URL": f"http://{LOOPBACK}:{self.ports.actions}/webhook",
                 "TRACKER_DB": str(self.data_dir / "tracker.db"),
                 "ENGINE_URL": self.engine_url,

@@ -15,8 +15,9 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.city import City
 from bot.hub.engine import EngineMisbehaved, EngineUnavailable, as_typed_text
-from bot.hub.keys import ENGINE, STORE
+from bot.hub.keys import CITY, ENGINE, STORE
 from bot.hub.messages import BotMessage
 from bot.hub.store import ConversationNotFound
 from bot.privacy import redact_personal_numbers
@@ -34,8 +35,15 @@ REDACTION_NOTICE = "マイナンバーや暗証番号は、ここに書かない
 ENGINE_DOWN_NOTICE = (
     "すみません、いまはお答えできません。"
     "少し待ってから、もう一度送ってください。"
-    "お急ぎのときは、お問い合わせ窓口に電話してください。"
+    "お急ぎのときは、下の窓口に電話してください。"
 )
+
+
+def helpdesk_contact(city: City) -> BotMessage:
+    """The city helpdesk, given with the apology when the engine cannot answer."""
+    desk = city.helpdesk
+    return BotMessage(f"{desk.name}\n電話：{desk.phone}\n受付：{desk.hours}")
+
 
 _dumps = partial(json.dumps, ensure_ascii=False)
 
@@ -124,14 +132,19 @@ async def receive_message(request: web.Request) -> web.Response:
         replies = await engine.send(conversation.id, engine_text, {"channel": NAME, "redacted": redacted})
     except EngineUnavailable as error:
         logger.warning("web turn: conversation=%s engine unavailable: %s", conversation.id, error)
-        return _answer(token, [*notices, BotMessage(ENGINE_DOWN_NOTICE)], status=503)
+        return _answer(token, [*notices, *engine_down(request)], status=503)
     except EngineMisbehaved as error:
         logger.error("web turn: conversation=%s engine misbehaved: %s", conversation.id, error)
-        return _answer(token, [*notices, BotMessage(ENGINE_DOWN_NOTICE)], status=502)
+        return _answer(token, [*notices, *engine_down(request)], status=502)
 
     store.remember_offered_replies(conversation.id, [reply for m in replies for reply in m.quick_replies])
     logger.info("web turn: conversation=%s answered messages=%d", conversation.id, len(replies))
     return _answer(token, [*notices, *replies])
+
+
+def engine_down(request: web.Request) -> list[BotMessage]:
+    """The apology and the helpdesk's phone, for when the engine is slow or down."""
+    return [BotMessage(ENGINE_DOWN_NOTICE), helpdesk_contact(request.app[CITY])]
 
 
 def _answer(token: str, messages: Sequence[BotMessage], status: int = 200) -> web.Response:

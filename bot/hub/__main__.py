@@ -8,6 +8,7 @@ import sys
 
 from aiohttp import web
 
+from bot.city import CityError, load_city
 from bot.hub.app import create_app
 from bot.hub.settings import HubSettings, SettingsError
 
@@ -18,12 +19,13 @@ def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         settings = HubSettings.from_env(os.environ)
-    except SettingsError as error:
+        city = load_city()
+    except (SettingsError, CityError) as error:
         print(f"hub: {error}", file=sys.stderr)
         return 2
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
     print(f"hub: http://{host}:{settings.port}/ (engine at {settings.engine_url})", flush=True)
-    web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
+    web.run_app(create_app(settings, city), host=settings.host, port=settings.port, print=None)
     return 0
 
 

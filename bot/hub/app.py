@@ -7,8 +7,9 @@ from collections.abc import AsyncIterator
 import aiohttp
 from aiohttp import web
 
+from bot.city import City, load_city
 from bot.hub.engine import EngineClient
-from bot.hub.keys import ENGINE, SETTINGS, STORE
+from bot.hub.keys import CITY, ENGINE, SETTINGS, STORE
 from bot.hub.routes import setup_routes
 from bot.hub.settings import HubSettings
 from bot.hub.store import ConversationStore
@@ -17,10 +18,15 @@ from bot.hub.store import ConversationStore
 MAX_REQUEST_BYTES = 64 * 1024
 
 
-def create_app(settings: HubSettings) -> web.Application:
-    """Build the hub: routes now, the store and the engine client once the app starts."""
+def create_app(settings: HubSettings, city: City | None = None) -> web.Application:
+    """Build the hub: routes now, the store and the engine client once the app starts.
+
+    The city configuration is read (and validated) here unless given, so a broken
+    config/city.yml stops the hub at start-up rather than in a resident's conversation.
+    """
     app = web.Application(client_max_size=MAX_REQUEST_BYTES)
     app[SETTINGS] = settings
+    app[CITY] = city or load_city()
     app.cleanup_ctx.extend([open_store, open_engine_client])
     setup_routes(app)
     return app

@@ -67,6 +67,8 @@ def running_hub(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     try:
         assert process.stdout is not None
         first_line = process.stdout.readline()
+        while first_line and not first_line.startswith("hub: "):  # start-up warnings come first
+            first_line = process.stdout.readline()
         assert first_line.startswith(f"hub: http://127.0.0.1:{port}/"), first_line
         yield f"http://127.0.0.1:{port}", process
     finally:
