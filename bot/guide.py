@@ -197,9 +197,7 @@ class Guide:
         }
 
     def _answer_resume(self, state: GuideState, intent: str) -> Turn:
-        if intent in ("resume", "affirm") and state.awaiting == "resume":
-            return self._show_step(replace(state, awaiting=None, returning=False), [Reply("guide_resume")])
-        if intent == "resume":
+        if intent == "resume" or (intent == "affirm" and state.awaiting == "resume"):
             return self._show_step(replace(state, awaiting=None, returning=False), [Reply("guide_resume")])
         if intent == "deny" and state.awaiting == "resume":
             return self._stop(state)
