@@ -42,24 +42,12 @@ def train(name: str, config: Path) -> Path:
     return out / f"{name}.tar.gz"
 
 
-def kana_only(texts: list[str]) -> list[str]:
-    """Rewrite each text in hiragana from Sudachi's readings, as a senior might type it."""
-    from sudachipy import Dictionary, SplitMode
+def kana_rewrite(texts: list[str]) -> list[str]:
+    """The hold-out as a senior who types only hiragana would write it."""
+    from bot.nlu.kana import kana_analyser, kana_only
 
-    from bot.nlu.normalize import normalize
-
-    analyser = Dictionary(dict="core").create(SplitMode.C)
-    katakana = range(ord("ァ"), ord("ヶ") + 1)
-    offset = ord("ァ") - ord("ぁ")
-    rewritten = []
-    for text in texts:
-        pieces = []
-        for morpheme in analyser.tokenize(normalize(text).text):
-            surface = morpheme.surface()
-            reading = morpheme.reading_form() if any("\u4e00" <= c <= "\u9fff" for c in surface) else surface
-            pieces.append("".join(chr(ord(c) - offset) if ord(c) in katakana else c for c in reading))
-        rewritten.append("".join(pieces))
-    return rewritten
+    analyser = kana_analyser()
+    return [kana_only(text, analyser) for text in texts]
 
 
 def scores(gold: list[str], predicted: list[str]) -> dict[str, Any]:
@@ -104,7 +92,7 @@ def main() -> None:
     holdout = load_data(str(HOLDOUT))
     texts = [example.get("text") for example in holdout.intent_examples]
     gold = [example.get("intent") for example in holdout.intent_examples]
-    kana = kana_only(texts)
+    kana = kana_rewrite(texts)
     report: dict[str, Any] = {
         "holdout_examples": len(texts),
         "intents": len(set(gold)),
