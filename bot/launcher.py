@@ -150,6 +150,10 @@ class Stack:
             self.stop()
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the whole product on this machine until Ctrl-C."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -158,7 +162,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hub-port", type=int, default=int(os.environ.get("HUB_PORT", "8080")))
     args = parser.parse_args(argv)
     stack = Stack(data_dir=args.data_dir.resolve(), ports=Ports(hub=args.hub_port), hub_host=args.hub_host)
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    # Stop the children on Ctrl-C and on SIGTERM alike, even when started with SIGINT ignored
+    # (as a background job of a non-interactive shell is).
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     print("starting the engine, the action server and the hub (the engine takes about a minute)…")
     try:
         stack.start()
