@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+import sqlite3
 
 import pytest
 
 from bot.city import load_city
+from bot.launcher import Stack
 from bot.plain_japanese import check_message
 from bot.procedures import PROCEDURE_INTENTS, load_catalog
 from tests.e2e.conftest import Resident
@@ -145,3 +148,26 @@ def test_kana_only_and_voice_style_input_is_understood(resident: Resident) -> No
 def test_a_person_on_request(resident: Resident) -> None:
     texts = resident.say("人と話したいです")
     assert CITY.helpdesk.phone in "\n".join(texts)
+
+
+def test_resident_back_days_later_is_offered_to_continue(resident: Resident, stack: Stack) -> None:
+    begin(resident, "moving")
+    reached = progress([resident.press("できました")[-1]])
+    token_hash = hashlib.sha256((resident.session or "").encode()).hexdigest()
+    with sqlite3.connect(stack.data_dir / "hub.db") as hub_db:
+        (conversation,) = hub_db.execute("select id from conversations where token_hash = ?", [token_hash]).fetchone()
+    # Rasa starts a new session when the last message is older than session_expiration_time.
+    # Three days pass: every event of this conversation (column and stored JSON) moves into the past.
+    with sqlite3.connect(stack.data_dir / "tracker.db") as tracker_db:
+        moved = tracker_db.execute(
+            "update events set timestamp = timestamp - :shift,"
+            " data = json_set(data, '$.timestamp', json_extract(data, '$.timestamp') - :shift)"
+            " where sender_id = :conversation",
+            {"shift": 3 * 24 * 3600, "conversation": conversation},
+        ).rowcount
+    assert moved > 0
+
+    texts = resident.say("できました")
+    assert f"手順{reached[0]}" in texts[-1]
+    assert "続きから" in resident.buttons
+    assert progress(resident.press("続きから")) == reached
