@@ -238,9 +238,9 @@ class Guide:
                 return self._show_step(state, [Reply("guide_back_first")])
             return self._show_step(replace(state, step=state.step - 1, step_failures=0), [])
         if intent == "inform_device":
-            return self._show_step(
-                state, [Reply("guide_device_set", params={"device": DEVICE_NAMES[state.device or "pc"]})]
-            )
+            if state.device is None:  # a device was mentioned but not recognised
+                return Turn((Reply("guide_ask_device"),), DEVICE_REPLIES, replace(state, awaiting="device"))
+            return self._show_step(state, [Reply("guide_device_set", params={"device": DEVICE_NAMES[state.device]})])
         if intent == "goodbye":
             number, _ = self._position(state)
             title = self.catalog[state.procedure or ""].title

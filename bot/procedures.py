@@ -263,9 +263,9 @@ def all_texts(procedure: Procedure) -> Iterable[tuple[str, str]]:
     for step in procedure.steps:
         yield f"steps.{step.id}.text", step.text
         yield f"steps.{step.id}.plain", step.plain
-        for device, text in {**step.devices}.items():
+        for device, text in step.devices.items():
             yield f"steps.{step.id}.devices.{device}", text
-        for device, text in {**step.plain_devices}.items():
+        for device, text in step.plain_devices.items():
             yield f"steps.{step.id}.plain_devices.{device}", text
         for i, problem in enumerate(step.problems):
             yield f"steps.{step.id}.problems[{i}].cause", problem.cause

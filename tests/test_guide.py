@@ -212,3 +212,10 @@ def test_every_message_of_every_path_is_plain(guide: Guide) -> None:
             turn = guide.respond(turn.state, answer)
             for text in texts(turn):
                 assert check_message(text) == [], (intent, answer, text)
+
+
+def test_an_unrecognised_device_is_asked_again(guide: Guide) -> None:
+    turn = start(guide, "moving")
+    asked = guide.respond(replace(turn.state, device=None), "inform_device")
+    assert asked.state.awaiting == "device"
+    assert asked.quick_replies == DEVICE_REPLIES
