@@ -16,7 +16,7 @@ HUB_TESTS := tests/hub tests/channels tests/test_privacy.py tests/e2e
 
 .PHONY: run test install model check lint bench clean
 
-run: install model
+run: install check model
 	$(HUB)/bin/python -m bot.launcher --data-dir $(DATA_DIR)
 
 test: install check lint model
