@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.nlu.normalize import normalize
-
-_KATAKANA = range(ord("ァ"), ord("ヶ") + 1)
-_TO_HIRAGANA = ord("ァ") - ord("ぁ")
+from bot.nlu.normalize import normalize, to_hiragana
 
 
 def _has_kanji(text: str) -> bool:
@@ -20,8 +17,7 @@ def kana_only(text: str, analyser: Any) -> str:
     for morpheme in analyser.tokenize(normalize(text).text):
         surface = morpheme.surface()
         if _has_kanji(surface):
-            reading = morpheme.reading_form()
-            surface = "".join(chr(ord(c) - _TO_HIRAGANA) if ord(c) in _KATAKANA else c for c in reading)
+            surface = to_hiragana(morpheme.reading_form())
         pieces.append(surface)
     return "".join(pieces)
 

@@ -55,6 +55,16 @@ def normalize(text: str) -> NormalizedText:
     return NormalizedText("".join(chars[start:end]), tuple(origins[start:end]))
 
 
+def to_hiragana(text: str) -> str:
+    """Turn katakana into hiragana, as a resident typing only hiragana would write it."""
+    return "".join(
+        chr(ord(c) - _KATAKANA_OFFSET)
+        if _HIRAGANA_START + _KATAKANA_OFFSET <= ord(c) <= _HIRAGANA_END + _KATAKANA_OFFSET
+        else c
+        for c in text
+    )
+
+
 def to_katakana(text: str) -> str:
     """Turn hiragana into katakana so that kana-only and kanji input share readings."""
     return "".join(chr(ord(c) + _KATAKANA_OFFSET) if _HIRAGANA_START <= ord(c) <= _HIRAGANA_END else c for c in text)
