@@ -160,8 +160,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, default=ROOT / "var")
     parser.add_argument("--hub-host", default=os.environ.get("HUB_HOST", LOOPBACK))
     parser.add_argument("--hub-port", type=int, default=int(os.environ.get("HUB_PORT", "8080")))
+    parser.add_argument("--engine-port", type=int, default=5005)
+    parser.add_argument("--actions-port", type=int, default=5055)
     args = parser.parse_args(argv)
-    stack = Stack(data_dir=args.data_dir.resolve(), ports=Ports(hub=args.hub_port), hub_host=args.hub_host)
+    ports = Ports(engine=args.engine_port, actions=args.actions_port, hub=args.hub_port)
+    stack = Stack(data_dir=args.data_dir.resolve(), ports=ports, hub_host=args.hub_host)
     # Stop the children on Ctrl-C and on SIGTERM alike, even when started with SIGINT ignored
     # (as a background job of a non-interactive shell is).
     signal.signal(signal.SIGINT, _interrupt)
