@@ -72,6 +72,7 @@ class Stack:
                 "ACTION_ENDPOINT_URL": f"http://{LOOPBACK}:{self.ports.actions}/webhook",
                 "TRACKER_DB": str(self.data_dir / "tracker.db"),
                 "ENGINE_URL": self.engine_url,
+                "ACTIONS_URL": f"http://{LOOPBACK}:{self.ports.actions}",
                 "ENGINE_TOKEN": self.token,
                 "ENGINE_TIMEOUT": str(self.engine_timeout),
                 "HUB_HOST": self.hub_host,

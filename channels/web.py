@@ -1,49 +1,31 @@
-"""The web chat's plain HTTP channel: one POST to /channels/web/messages per resident turn.
+"""The web chat's plain HTTP channel: one POST per resident turn, and a GET for messages that came later.
 
-Request: {"text": str} or {"payload": str}, plus "session" (the token from an earlier answer) to go on
-with a conversation. Answer: {"session": token, "messages": [{"text", "quick_replies": [{title, payload}]}]}.
+POST /channels/web/messages with {"text": str} or {"payload": str} (the payload of a quick reply from the
+latest answer), plus "session" (the token from an earlier answer) to go on with a conversation.
+GET /channels/web/messages with the header "Authorization: Bearer <session>" returns what arrived since
+(a late answer, a staff reply). Both answer {"session", "messages": [{"text", "quick_replies": [{title,
+payload}]}], "pending": bool}; quick replies sit on the last message only.
 """
 
 from __future__ import annotations
 
 import json
-import logging
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Any
 
 from aiohttp import web
 
-from bot.city import City
-from bot.hub.engine import EngineMisbehaved, EngineUnavailable, as_typed_text
-from bot.hub.keys import CITY, ENGINE, STORE
-from bot.hub.messages import BotMessage
-from bot.hub.store import ConversationNotFound
-from bot.privacy import redact_personal_numbers
-
-logger = logging.getLogger(__name__)
+from bot.hub.core import ConversationCore, ResidentMessage, Session, Turn, TurnRefused, UnknownSession
+from bot.hub.keys import CORE
+from bot.hub.store import OutboxItem
 
 NAME = "web"
 MESSAGES_PATH = "/channels/web/messages"
 MAX_TEXT_CHARS = 2000
 FIELDS = frozenset({"text", "payload", "session"})
-
-# Shown before the assistant's answer when the hub removed a My Number or a PIN from the resident's text.
-REDACTION_NOTICE = "マイナンバーや暗証番号は、ここに書かないでください。書かれた番号は、こちらで消しました。"
-# Shown instead of an answer when the engine cannot answer.
-ENGINE_DOWN_NOTICE = (
-    "すみません、いまはお答えできません。"
-    "少し待ってから、もう一度送ってください。"
-    "お急ぎのときは、下の窓口に電話してください。"
-)
-
-
-def helpdesk_contact(city: City) -> BotMessage:
-    """The city helpdesk, given with the apology when the engine cannot answer."""
-    desk = city.helpdesk
-    return BotMessage(f"{desk.name}\n電話：{desk.phone}\n受付：{desk.hours}")
-
+# The HTTP status of each turn outcome: a slow answer is accepted and follows; a failed one is a 503.
+STATUS = {"answered": 200, "stale_button": 200, "with_person": 200, "engine_slow": 202, "engine_down": 503}
 
 _dumps = partial(json.dumps, ensure_ascii=False)
 
@@ -52,17 +34,8 @@ class BadMessage(ValueError):
     """The request body is not a message this channel accepts; the text says what to fix."""
 
 
-@dataclass(frozen=True)
-class IncomingMessage:
-    """One resident turn as posted by the web chat: typed text or a chosen quick reply."""
-
-    session: str | None
-    text: str | None
-    payload: str | None
-
-
-def parse_message(body: bytes) -> IncomingMessage:
-    """Check the posted JSON and return the message; raise BadMessage saying what is wrong."""
+def parse_message(body: bytes) -> tuple[str | None, ResidentMessage]:
+    """Check the posted JSON and return the session token (if any) and the message; raise BadMessage."""
     try:
         data = json.loads(body.decode("utf-8"))
     except ValueError:
@@ -76,7 +49,7 @@ def parse_message(body: bytes) -> IncomingMessage:
     for field in sorted(FIELDS):
         if data.get(field) is not None and not isinstance(data[field], str):
             raise BadMessage(f"{field} must be a string")
-    text, payload = data.get("text"), data.get("payload")
+    text, payload, token = data.get("text"), data.get("payload"), data.get("session")
     if (text is None) == (payload is None):
         raise BadMessage("send exactly one of text (what the resident typed) or payload (a quick reply)")
     if text is not None:
@@ -85,80 +58,69 @@ def parse_message(body: bytes) -> IncomingMessage:
             raise BadMessage("text is empty: send what the resident typed")
         if len(text) > MAX_TEXT_CHARS:
             raise BadMessage(f"text is longer than {MAX_TEXT_CHARS:,} characters: send a shorter message")
-    return IncomingMessage(data.get("session"), text, payload)
+    return token, ResidentMessage(NAME, Session(token), text=text, reply_key=payload)
 
 
-async def receive_message(request: web.Request) -> web.Response:
-    """Take one resident turn, pass it to the engine and answer with the assistant's messages."""
-    store, engine = request.app[STORE], request.app[ENGINE]
+async def receive_message(request: web.Request) -> web.StreamResponse:
+    """Take one resident turn through the core and answer with what it says (and anything still waiting)."""
+    core = request.app[CORE]
     try:
-        message = parse_message(await request.read())
+        _, message = parse_message(await request.read())
     except web.HTTPRequestEntityTooLarge:
         return _error(413, "the request is too large: send at most 2,000 characters of text")
     except BadMessage as error:
         return _error(400, str(error))
-
-    if message.session is None:
-        if message.payload is not None:
-            return _error(400, "payload answers a quick reply, and a new conversation has none: send text")
-        conversation, token = store.start_conversation(NAME)
-    else:
-        try:
-            conversation = store.conversation_for_token(NAME, message.session)
-        except ConversationNotFound:
-            return _error(404, "this session is unknown: leave session out to start a new conversation")
-        token = message.session
-        if message.payload is not None and message.payload not in store.offered_payloads(conversation.id):
-            return _error(400, "this payload was not offered in the assistant's last message: send text")
-        store.touch(conversation.id)
-
-    notices: list[BotMessage] = []
-    if message.text is not None:
-        redaction = redact_personal_numbers(message.text)
-        engine_text, redacted = as_typed_text(redaction.text), redaction.found
-        if redacted:
-            notices.append(BotMessage(REDACTION_NOTICE))
-    else:
-        engine_text, redacted = message.payload or "", False
-    logger.info(
-        "web turn: conversation=%s kind=%s chars=%d redacted=%s",
-        conversation.id,
-        "text" if message.text is not None else "payload",
-        len(engine_text),
-        redacted,
-    )
-
     try:
-        replies = await engine.send(conversation.id, engine_text, {"channel": NAME, "redacted": redacted})
-    except EngineUnavailable as error:
-        logger.warning("web turn: conversation=%s engine unavailable: %s", conversation.id, error)
-        return _answer(token, [*notices, *engine_down(request)], status=503)
-    except EngineMisbehaved as error:
-        logger.error("web turn: conversation=%s engine misbehaved: %s", conversation.id, error)
-        return _answer(token, [*notices, *engine_down(request)], status=502)
-
-    store.remember_offered_replies(conversation.id, [reply for m in replies for reply in m.quick_replies])
-    logger.info("web turn: conversation=%s answered messages=%d", conversation.id, len(replies))
-    return _answer(token, [*notices, *replies])
-
-
-def engine_down(request: web.Request) -> list[BotMessage]:
-    """The apology and the helpdesk's phone, for when the engine is slow or down."""
-    return [BotMessage(ENGINE_DOWN_NOTICE), helpdesk_contact(request.app[CITY])]
+        turn = await core.handle(message)
+    except UnknownSession as error:
+        return _error(404, str(error))
+    except TurnRefused as error:
+        return _error(400, str(error))
+    waiting = await core.undelivered(turn.conversation)
+    items = _in_order(waiting, turn)
+    token = turn.session_token
+    assert token is not None, "the web channel always has a session token"
+    return await _send(request, core, token, items, status=STATUS[turn.outcome], pending=turn.outcome == "engine_slow")
 
 
-def _answer(token: str, messages: Sequence[BotMessage], status: int = 200) -> web.Response:
-    body: dict[str, Any] = {
-        "session": token,
-        "messages": [
-            {
-                "text": m.text,
-                "quick_replies": [{"title": r.title, "payload": r.payload} for r in m.quick_replies],
-            }
-            for m in messages
-        ],
+async def fetch_messages(request: web.Request) -> web.StreamResponse:
+    """Messages that arrived for the resident since the last answer (a late answer, a staff reply)."""
+    core = request.app[CORE]
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return _error(401, "send the session token as Authorization: Bearer <session>")
+    try:
+        conversation = await core.find(NAME, Session(token.strip()))
+    except UnknownSession as error:
+        return _error(404, str(error))
+    items = await core.undelivered(conversation)
+    return await _send(request, core, token.strip(), items, status=200, pending=core.is_busy(conversation))
+
+
+def _in_order(waiting: Sequence[OutboxItem], turn: Turn) -> list[OutboxItem]:
+    """Earlier undelivered messages first, then this turn's (which are among them unless already sent)."""
+    by_id = {item.id: item for item in (*waiting, *turn.messages)}
+    return [by_id[key] for key in sorted(by_id)]
+
+
+async def _send(
+    request: web.Request, core: ConversationCore, token: str, items: Sequence[OutboxItem], *, status: int, pending: bool
+) -> web.StreamResponse:
+    """Write the answer, then mark its messages delivered: a dropped connection leaves them for the next fetch."""
+    body: dict[str, Any] = {"session": token, "messages": [_render(item) for item in items], "pending": pending}
+    response = web.json_response(body, status=status, dumps=_dumps)
+    await response.prepare(request)
+    await response.write_eof()
+    await core.mark_delivered(items)
+    return response
+
+
+def _render(item: OutboxItem) -> dict[str, Any]:
+    message = item.message
+    return {
+        "text": message.text,
+        "quick_replies": [{"title": r.title, "payload": r.payload} for r in message.quick_replies],
     }
-    return web.json_response(body, status=status, dumps=_dumps)
 
 
 def _error(status: int, explanation: str) -> web.Response:
@@ -166,13 +128,16 @@ def _error(status: int, explanation: str) -> web.Response:
 
 
 class WebChannel:
-    """The web chat, served by the hub itself."""
+    """The web chat's plain HTTP form, served by the hub itself; it cannot push, so later messages wait."""
 
     name = NAME
 
     def add_routes(self, app: web.Application) -> None:
-        """Register POST /channels/web/messages."""
+        """Register POST and GET /channels/web/messages."""
         app.router.add_post(MESSAGES_PATH, receive_message)
+        app.router.add_get(MESSAGES_PATH, fetch_messages)
 
 
-channel = WebChannel()
+def create(env: Mapping[str, str]) -> WebChannel:
+    """The web channel needs no secrets: it is on whenever it is listed."""
+    return WebChannel()

@@ -1,31 +1,61 @@
-"""Run the hub: `python -m bot.hub`, configured by environment variables (see settings.py)."""
+"""Run the hub: `python -m bot.hub`, configured by environment variables (see settings.py).
+
+`python -m bot.hub purge` deletes conversations idle past the retention period (RETENTION_DAYS) and exits;
+the running hub also does it at start-up and once a day.
+"""
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 import sys
+from datetime import timedelta
 
 from aiohttp import web
 
 from bot.city import CityError, load_city
 from bot.hub.app import create_app
+from bot.hub.keys import CHANNELS
 from bot.hub.settings import HubSettings, SettingsError
+from bot.hub.store import ConversationStore
+from channels import ChannelSettingsError, UnknownChannel
 
 
-def main() -> int:
-    """Read the settings, print where the hub listens and serve until interrupted."""
+def main(argv: list[str] | None = None) -> int:
+    """Serve until interrupted, or run one maintenance command."""
+    parser = argparse.ArgumentParser(prog="python -m bot.hub", description=__doc__)
+    parser.add_argument("command", nargs="?", choices=["serve", "purge"], default="serve")
+    args = parser.parse_args(argv)
     # Log lines carry conversation ids and sizes only; no module logs what a resident typed.
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         settings = HubSettings.from_env(os.environ)
+        if args.command == "purge":
+            return purge(settings)
         city = load_city()
-    except (SettingsError, CityError) as error:
+        app = create_app(settings, city, os.environ)
+    except (SettingsError, CityError, ChannelSettingsError, UnknownChannel) as error:
         print(f"hub: {error}", file=sys.stderr)
         return 2
+    choice = app[CHANNELS]
+    for name, reason in choice.off.items():
+        print(f"hub: channel {name} is off: {reason}", flush=True)
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
-    print(f"hub: http://{host}:{settings.port}/ (engine at {settings.engine_url})", flush=True)
-    web.run_app(create_app(settings, city), host=settings.host, port=settings.port, print=None)
+    on = ", ".join(channel.name for channel in choice.on) or "none"
+    print(f"hub: http://{host}:{settings.port}/ (channels: {on}; engine at {settings.engine_url})", flush=True)
+    web.run_app(app, host=settings.host, port=settings.port, print=None)
+    return 0
+
+
+def purge(settings: HubSettings) -> int:
+    """Delete conversations idle for longer than the retention period, with their transcripts."""
+    store = ConversationStore.open(settings.database_path)
+    try:
+        removed = store.purge(timedelta(days=settings.retention_days))
+    finally:
+        store.close()
+    print(f"purged {removed} conversations idle for more than {settings.retention_days} days")
     return 0
 
 

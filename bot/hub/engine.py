@@ -42,10 +42,14 @@ class EngineStatus:
 class EngineClient:
     """Sends residents' messages to the engine and asks it how it is."""
 
-    def __init__(self, session: aiohttp.ClientSession, base_url: URL, token: str, timeout: float) -> None:
+    def __init__(
+        self, session: aiohttp.ClientSession, base_url: URL, token: str, timeout: float, actions_url: URL | None = None
+    ) -> None:
+        """`timeout` bounds every request: the core waits less and lets a late answer follow through the outbox."""
         self._session = session
         self._webhook_url = base_url.joinpath("webhooks", "rest", "webhook")
         self._status_url = base_url.joinpath("status")
+        self._actions_health_url = actions_url.joinpath("health") if actions_url is not None else None
         self._token = token
         self._timeout = aiohttp.ClientTimeout(total=timeout)
 
@@ -78,6 +82,16 @@ class EngineClient:
             model_file=PurePosixPath(model_file).name if isinstance(model_file, str) else None,
         )
 
+    async def actions_up(self) -> bool:
+        """Whether the action server (which runs the step-by-step guide) answers its health check."""
+        if self._actions_health_url is None:
+            return True
+        try:
+            status, _ = await self._request("GET", self._actions_health_url)
+        except EngineError:
+            return False
+        return status == HTTPStatus.OK
+
     async def _request(self, method: str, url: URL, **kwargs: Any) -> tuple[int, Any]:
         """Make one request within the timeout; return the status and the decoded JSON body (or None)."""
         try:
@@ -107,7 +121,7 @@ def as_typed_text(text: str) -> str:
 
 
 def _bot_message(item: Any) -> BotMessage | None:
-    """Turn one item of Rasa's reply list into a message; images and custom payloads are not shown yet."""
+    """Turn one item of Rasa's reply list into a message: text, buttons and any custom payload (a signal)."""
     if not isinstance(item, dict):
         return None
     text = item.get("text")
@@ -116,10 +130,9 @@ def _bot_message(item: Any) -> BotMessage | None:
         for button in item.get("buttons") or []
         if isinstance(button, dict) and isinstance(button.get("title"), str) and isinstance(button.get("payload"), str)
     ]
-    if not isinstance(text, str):
-        if not quick_replies:
-            if "custom" in item or "image" in item or "attachment" in item:
-                logger.debug("skipped an engine message with no text or buttons: %s", sorted(item))
-            return None
-        text = ""
-    return BotMessage(text, quick_replies)
+    custom = item.get("custom") if isinstance(item.get("custom"), dict) else None
+    if not isinstance(text, str) and not quick_replies and custom is None:
+        if "image" in item or "attachment" in item:
+            logger.debug("skipped an engine message with no text, buttons or custom payload: %s", sorted(item))
+        return None
+    return BotMessage(text if isinstance(text, str) else "", quick_replies, custom)

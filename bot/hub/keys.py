@@ -1,15 +1,23 @@
-"""Typed keys for what the hub keeps on its application: its settings, the city, its store, its engine client."""
+"""Typed keys for what the hub keeps on its application."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
 from bot.city import City
+from bot.hub.core import ConversationCore
 from bot.hub.engine import EngineClient
+from bot.hub.loop_watch import LoopWatch
+from bot.hub.outbox import Outbox
 from bot.hub.settings import HubSettings
-from bot.hub.store import ConversationStore
+from bot.hub.store import StoreThread
+from channels import ChannelChoice
 
 SETTINGS = web.AppKey("settings", HubSettings)
 CITY = web.AppKey("city", City)
-STORE = web.AppKey("store", ConversationStore)
+CHANNELS = web.AppKey("channels", ChannelChoice)
+STORE = web.AppKey("store", StoreThread)
 ENGINE = web.AppKey("engine", EngineClient)
+OUTBOX = web.AppKey("outbox", Outbox)
+CORE = web.AppKey("core", ConversationCore)
+LOOP_WATCH = web.AppKey("loop_watch", LoopWatch)

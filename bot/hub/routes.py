@@ -1,4 +1,4 @@
-"""Every URL the hub serves: its health check and the routes of each enabled channel."""
+"""Every URL the hub serves: its health checks and the routes of each channel that is on."""
 
 from __future__ import annotations
 
@@ -7,13 +7,12 @@ from collections.abc import Iterable
 from aiohttp import web
 
 from bot.hub import views
-from channels import load_channels
-
-ENABLED_CHANNELS = ("web",)
+from channels import Channel
 
 
-def setup_routes(app: web.Application, channel_names: Iterable[str] = ENABLED_CHANNELS) -> None:
-    """Add the health check and the routes of each named channel to the app."""
+def setup_routes(app: web.Application, channels: Iterable[Channel]) -> None:
+    """Add the health checks and the routes of each channel to the app."""
     app.router.add_get("/health", views.health)
-    for channel in load_channels(channel_names):
+    app.router.add_get("/health/details", views.health_details)
+    for channel in channels:
         channel.add_routes(app)

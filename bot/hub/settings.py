@@ -10,6 +10,9 @@ from pathlib import Path
 from yarl import URL
 
 DEFAULT_ENGINE_URL = URL("http://127.0.0.1:5005")
+DEFAULT_ACTIONS_URL = URL("http://127.0.0.1:5055")
+DEFAULT_CHANNELS = ("web",)
+DEFAULT_RETENTION_DAYS = 90
 
 
 class SettingsError(ValueError):
@@ -18,14 +21,17 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True)
 class HubSettings:
-    """Where the hub listens, where the engine is, and where the hub keeps its own database."""
+    """Where the hub listens, where the engine is, which channels it serves and what it keeps for how long."""
 
     engine_token: str = field(repr=False)
     host: str = "127.0.0.1"
     port: int = 8080
     engine_url: URL = DEFAULT_ENGINE_URL
+    actions_url: URL = DEFAULT_ACTIONS_URL
     data_dir: Path = Path("var")
     engine_timeout: float = 10.0
+    channels: tuple[str, ...] = DEFAULT_CHANNELS
+    retention_days: int = DEFAULT_RETENTION_DAYS
 
     @property
     def database_path(self) -> Path:
@@ -39,9 +45,12 @@ class HubSettings:
             engine_token=_engine_token(env),
             host=_value(env, "HUB_HOST") or "127.0.0.1",
             port=_port(env),
-            engine_url=_engine_url(env),
+            engine_url=_base_url(env, "ENGINE_URL", DEFAULT_ENGINE_URL),
+            actions_url=_base_url(env, "ACTIONS_URL", DEFAULT_ACTIONS_URL),
             data_dir=Path(_value(env, "DATA_DIR") or "var"),
             engine_timeout=_engine_timeout(env),
+            channels=_channels(env),
+            retention_days=_retention_days(env),
         )
 
 
@@ -69,20 +78,38 @@ def _port(env: Mapping[str, str]) -> int:
     return int(raw)
 
 
-def _engine_url(env: Mapping[str, str]) -> URL:
-    raw = _value(env, "ENGINE_URL")
+def _base_url(env: Mapping[str, str], name: str, default: URL) -> URL:
+    raw = _value(env, name)
     if not raw:
-        return DEFAULT_ENGINE_URL
+        return default
     try:
         url = URL(raw)
     except ValueError:
         url = URL()
     if url.scheme not in ("http", "https") or not url.host or url.query_string or url.fragment:
         raise SettingsError(
-            f"ENGINE_URL is {raw!r}: set it to the engine's base URL with http:// or https:// "
-            "and no query, such as http://127.0.0.1:5005"
+            f"{name} is {raw!r}: set it to a base URL with http:// or https:// and no query, such as {default}"
         )
     return url.with_path(url.path.rstrip("/"))
+
+
+def _channels(env: Mapping[str, str]) -> tuple[str, ...]:
+    raw = _value(env, "HUB_CHANNELS")
+    if not raw:
+        return DEFAULT_CHANNELS
+    names = tuple(dict.fromkeys(name.strip() for name in raw.split(",") if name.strip()))
+    if not names or not all(name.isascii() and name.isidentifier() and name.islower() for name in names):
+        raise SettingsError(f"HUB_CHANNELS is {raw!r}: set it to channel names separated by commas, such as web,line")
+    return names
+
+
+def _retention_days(env: Mapping[str, str]) -> int:
+    raw = _value(env, "RETENTION_DAYS")
+    if not raw:
+        return DEFAULT_RETENTION_DAYS
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= 3650:
+        raise SettingsError(f"RETENTION_DAYS is {raw!r}: set it to a number of days from 1 to 3650, such as 90")
+    return int(raw)
 
 
 def _engine_timeout(env: Mapping[str, str]) -> float:

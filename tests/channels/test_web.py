@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -13,8 +14,10 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from bot.city import load_city
+from bot.hub.keys import CORE, STORE
+from bot.hub.wording import ENGINE_DOWN_NOTICE, ENGINE_SLOW_NOTICE, REDACTION_NOTICE, STALE_BUTTON_NOTICE
 from bot.privacy import MARKER
-from channels.web import ENGINE_DOWN_NOTICE, MAX_TEXT_CHARS, MESSAGES_PATH, REDACTION_NOTICE
+from channels.web import MAX_TEXT_CHARS, MESSAGES_PATH
 from tests.hub.fake_engine import FakeEngine
 from tests.hub.fixtures import MakeHub
 
@@ -34,7 +37,7 @@ async def post(hub: Hub, body: Any) -> tuple[int, dict[str, Any]]:
 
 def conversation_rows(data_dir: Path) -> list[tuple[str, str]]:
     with sqlite3.connect(data_dir / "hub.db") as conn:
-        return conn.execute("select id, token_hash from conversations").fetchall()
+        return conn.execute("select id, identity_hash from conversations").fetchall()
 
 
 def stored_bytes(data_dir: Path) -> bytes:
@@ -47,6 +50,7 @@ async def test_a_first_message_starts_a_conversation(hub: Hub, fake_engine: Fake
     assert status == 200
     token = answer["session"]
     assert answer["messages"] == [{"text": "echo: マイナンバーカードを作りたいです", "quick_replies": []}]
+    assert answer["pending"] is False
     [sent] = fake_engine.received
     assert sent["sender"].startswith("web:") and sent["sender"] != token
     assert sent["metadata"] == {"channel": "web", "redacted": False}
@@ -63,13 +67,13 @@ async def test_the_session_keeps_the_conversation(hub: Hub, fake_engine: FakeEng
     assert other["session"] != first["session"]
 
 
-async def test_each_turn_marks_the_conversation_as_seen(hub: Hub, tmp_path: Path) -> None:
+async def test_each_turn_marks_the_conversation_as_active(hub: Hub, tmp_path: Path) -> None:
     _, first = await post(hub, {"text": "こんにちは"})
     await post(hub, {"text": "続きをお願いします", "session": first["session"]})
     with sqlite3.connect(tmp_path / "var" / "hub.db") as conn:
-        [(created, last_seen)] = conn.execute("select created_at, last_seen_at from conversations").fetchall()
+        [(created, last_activity)] = conn.execute("select created_at, last_activity_at from conversations").fetchall()
     # Two HTTP round trips lie between the two stamps.
-    assert last_seen > created
+    assert last_activity > created
 
 
 @pytest.mark.parametrize(
@@ -142,25 +146,97 @@ async def test_a_huge_body_is_refused_with_json(hub: Hub, fake_engine: FakeEngin
     assert fake_engine.received == []
 
 
-async def test_only_payloads_offered_in_the_last_turn_are_accepted(hub: Hub, fake_engine: FakeEngine) -> None:
+def titles(answer: dict[str, Any]) -> list[str]:
+    return [reply["title"] for reply in answer["messages"][-1]["quick_replies"]]
+
+
+def key_of(answer: dict[str, Any], title: str) -> str:
+    """The payload the web client sends back for the button with this title."""
+    [key] = [r["payload"] for r in answer["messages"][-1]["quick_replies"] if r["title"] == title]
+    return str(key)
+
+
+async def fetch(hub: Hub, session: str) -> tuple[int, dict[str, Any]]:
+    response = await hub.get(MESSAGES_PATH, headers={"Authorization": f"Bearer {session}"})
+    return response.status, await response.json()
+
+
+async def test_a_tapped_button_sends_its_payload_to_the_engine(hub: Hub, fake_engine: FakeEngine) -> None:
     fake_engine.buttons = YES_NO
     _, first = await post(hub, {"text": "カードを受け取りに行けますか"})
-    assert first["messages"][0]["quick_replies"] == YES_NO
-    session = first["session"]
-
-    status, refused = await post(hub, {"payload": '/choose_procedure{"procedure": "renewal"}', "session": session})
-    assert status == 400 and "not offered" in refused["error"]
-
+    assert titles(first) == ["はい", "いいえ"]
+    # The engine's payloads never leave the hub: the client sees keys tied to this turn.
+    assert "/affirm" not in json.dumps(first)
     fake_engine.buttons = []
-    status, _ = await post(hub, {"payload": "/affirm", "session": session})
+    status, _ = await post(hub, {"payload": key_of(first, "はい"), "session": first["session"]})
     assert status == 200
     assert fake_engine.received[-1]["message"] == "/affirm"
     assert fake_engine.received[-1]["metadata"] == {"channel": "web", "redacted": False}
 
-    # The turn just answered offered nothing, so the old buttons no longer count.
-    status, _ = await post(hub, {"payload": "/deny", "session": session})
-    assert status == 400
+
+async def test_quick_replies_ride_once_on_the_last_message(hub: Hub, fake_engine: FakeEngine) -> None:
+    fake_engine.answer = [
+        {"recipient_id": "x", "text": "引っ越しの手続きですね。", "buttons": YES_NO},
+        {"recipient_id": "x", "text": "転出届は出しましたか？", "buttons": YES_NO},
+    ]
+    _, answer = await post(hub, {"text": "ひっこし"})
+    assert [m["quick_replies"] for m in answer["messages"][:-1]] == [[]]
+    assert titles(answer) == ["はい", "いいえ"]
+
+
+@pytest.mark.parametrize("payload", ['/choose_procedure{"procedure": "renewal"}', "/affirm", "q1.9", "q1.x", ""])
+async def test_a_payload_never_offered_is_a_400(hub: Hub, fake_engine: FakeEngine, payload: str) -> None:
+    fake_engine.buttons = YES_NO
+    _, first = await post(hub, {"text": "こんにちは"})
+    status, refused = await post(hub, {"payload": payload, "session": first["session"]})
+    assert status == 400 and "not offered" in refused["error"]
+    assert len(fake_engine.received) == 1
+
+
+async def test_a_double_tap_is_applied_once_and_answered_kindly(hub: Hub, fake_engine: FakeEngine) -> None:
+    fake_engine.buttons = YES_NO
+    _, first = await post(hub, {"text": "こんにちは"})
+    tap = {"payload": key_of(first, "はい"), "session": first["session"]}
+    fake_engine.hold_replies()
+    first_tap = asyncio.ensure_future(post(hub, dict(tap)))
+    second_tap = asyncio.ensure_future(post(hub, dict(tap)))
+    await asyncio.sleep(0.2)
+    fake_engine.release()
+    (status_1, answer_1), (status_2, answer_2) = await asyncio.gather(first_tap, second_tap)
+    assert (status_1, status_2) == (200, 200)
+    assert [body["message"] for body in fake_engine.received] == ["こんにちは", "/affirm"]
+    [stale] = [a for a in (answer_1, answer_2) if a["messages"][0]["text"] == STALE_BUTTON_NOTICE]
+    # The kind answer offers the buttons of the newest turn again, which do work.
+    fresh_key = key_of(stale, "はい")
+    assert fresh_key != tap["payload"]
+    status, _ = await post(hub, {"payload": fresh_key, "session": first["session"]})
+    assert status == 200 and len(fake_engine.received) == 3
+
+
+async def test_a_button_from_an_older_message_is_not_applied(hub: Hub, fake_engine: FakeEngine) -> None:
+    fake_engine.buttons = YES_NO
+    _, first = await post(hub, {"text": "こんにちは"})
+    await post(hub, {"text": "つぎへ", "session": first["session"]})
+    status, answer = await post(hub, {"payload": key_of(first, "いいえ"), "session": first["session"]})
+    assert status == 200
+    assert answer["messages"][0]["text"] == STALE_BUTTON_NOTICE
+    assert titles(answer) == ["はい", "いいえ"]
     assert len(fake_engine.received) == 2
+
+
+async def test_turns_of_one_conversation_run_one_at_a_time(hub: Hub, fake_engine: FakeEngine) -> None:
+    _, first = await post(hub, {"text": "こんにちは"})
+    fake_engine.hold_replies()
+    burst = [asyncio.ensure_future(post(hub, {"text": f"{n}つめ", "session": first["session"]})) for n in range(5)]
+    other = asyncio.ensure_future(post(hub, {"text": "べつの人です"}))
+    await asyncio.sleep(0.3)
+    # Only one turn of the conversation reached the engine; the other conversation did not wait for it.
+    assert sum(1 for body in fake_engine.received if body["sender"] == fake_engine.received[0]["sender"]) == 2
+    assert any(body["message"] == "べつの人です" for body in fake_engine.received)
+    fake_engine.release()
+    answers = await asyncio.gather(*burst, other)
+    assert all(status == 200 for status, _ in answers)
+    assert len(fake_engine.received) == 7
 
 
 @pytest.mark.parametrize("typed", ["/affirm", '/choose_procedure{"procedure": "renewal"}'])
@@ -207,7 +283,18 @@ async def test_a_pin_is_removed_before_the_engine_sees_it(hub: Hub, fake_engine:
     assert fake_engine.received[0]["message"] == f"暗証番号は {MARKER} だと思います"
 
 
-async def test_the_hub_stores_and_logs_no_resident_text(
+async def test_a_pin_sent_alone_after_the_bot_asked_about_one_is_removed(hub: Hub, fake_engine: FakeEngine) -> None:
+    fake_engine.answer = [{"recipient_id": "x", "text": "暗証番号は、4けたの数字です。"}]
+    _, first = await post(hub, {"text": "ログインできない"})
+    fake_engine.answer = None
+    await post(hub, {"text": "4821", "session": first["session"]})
+    assert fake_engine.received[-1]["message"] == MARKER
+    # Once the talk has moved on, a lone four-digit number is a number again.
+    await post(hub, {"text": "2025", "session": first["session"]})
+    assert fake_engine.received[-1]["message"] == "2025"
+
+
+async def test_the_transcript_is_kept_redacted_and_the_log_holds_no_resident_text(
     hub: Hub, fake_engine: FakeEngine, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
@@ -217,39 +304,95 @@ async def test_the_hub_stores_and_logs_no_resident_text(
     assert conversation_id in caplog.text
     for words in ("転入届", "住所変更", "2345 6789 0123", "番号は"):
         assert words not in caplog.text
-        assert words.encode() not in stored_bytes(tmp_path / "var")
+    with sqlite3.connect(tmp_path / "var" / "hub.db") as conn:
+        transcript = conn.execute("select sender, text from messages order by id").fetchall()
+    assert transcript[0] == ("resident", "転入届を出したあとの住所変更について教えてください")
+    assert ("resident", f"番号は {MARKER} です") in transcript
+    assert ("bot", REDACTION_NOTICE) in transcript
+    assert b"2345 6789 0123" not in stored_bytes(tmp_path / "var")
 
 
-async def test_a_slow_engine_gets_a_plain_503(make_hub: MakeHub, fake_engine: FakeEngine) -> None:
+async def test_an_empty_engine_answer_gets_the_apology_and_keeps_the_buttons(hub: Hub, fake_engine: FakeEngine) -> None:
+    fake_engine.buttons = YES_NO
+    _, first = await post(hub, {"text": "こんにちは"})
+    fake_engine.answer = []  # what Rasa's REST channel answers when the action server is down
+    status, answer = await post(hub, {"payload": key_of(first, "はい"), "session": first["session"]})
+    assert status == 503
+    texts = [m["text"] for m in answer["messages"]]
+    assert texts[0] == ENGINE_DOWN_NOTICE
+    assert load_city().helpdesk.phone in texts[-1] and load_city().helpdesk.hours in texts[-1]
+    # The buttons on offer before still work once the engine answers again.
+    assert titles(answer) == ["はい", "いいえ"]
+    fake_engine.answer = None
+    status, _ = await post(hub, {"payload": key_of(answer, "いいえ"), "session": first["session"]})
+    assert status == 200 and fake_engine.received[-1]["message"] == "/deny"
+
+
+async def test_a_slow_engine_gets_an_apology_at_once_and_the_answer_later(
+    make_hub: MakeHub, fake_engine: FakeEngine
+) -> None:
     hub = await make_hub(timeout=0.2)
     fake_engine.hold_replies()
     status, answer = await post(hub, {"text": "こんにちは"})
-    assert status == 503
-    assert answer["messages"][0] == {"text": ENGINE_DOWN_NOTICE, "quick_replies": []}
-    assert load_city().helpdesk.phone in answer["messages"][1]["text"]
+    assert status == 202 and answer["pending"] is True
+    assert answer["messages"][0]["text"] == ENGINE_SLOW_NOTICE
+    assert load_city().helpdesk.phone in answer["messages"][-1]["text"]
+    status, nothing_yet = await fetch(hub, answer["session"])
+    assert status == 200 and nothing_yet["messages"] == [] and nothing_yet["pending"] is True
 
-    # The session handed out with the apology is good for the next try.
     fake_engine.release()
-    status, again = await post(hub, {"text": "こんにちは", "session": answer["session"]})
-    assert status == 200 and again["session"] == answer["session"]
+    await hub.app[CORE].wait_for_late_answers()
+    status, later = await fetch(hub, answer["session"])
+    assert status == 200 and [m["text"] for m in later["messages"]] == ["echo: こんにちは"]
+    assert later["pending"] is False
+    # Fetched once, delivered once.
+    _, again = await fetch(hub, answer["session"])
+    assert again["messages"] == []
 
 
-async def test_a_stopped_engine_gets_a_plain_503_after_the_redaction_notice(hub: Hub, fake_engine: FakeEngine) -> None:
+async def test_a_message_sent_while_the_answer_is_late_waits_its_turn(
+    make_hub: MakeHub, fake_engine: FakeEngine
+) -> None:
+    hub = await make_hub(timeout=0.2)
+    fake_engine.hold_replies()
+    _, answer = await post(hub, {"text": "ひとつめ"})
+    second = asyncio.ensure_future(post(hub, {"text": "ふたつめ", "session": answer["session"]}))
+    await asyncio.sleep(0.3)
+    assert [body["message"] for body in fake_engine.received] == ["ひとつめ"]
+    fake_engine.release()
+    status, both = await second
+    assert status == 200
+    assert [m["text"] for m in both["messages"]] == ["echo: ひとつめ", "echo: ふたつめ"]
+
+
+async def test_fetch_needs_a_known_session(hub: Hub) -> None:
+    response = await hub.get(MESSAGES_PATH)
+    assert response.status == 401
+    status, answer = await fetch(hub, "x" * 43)
+    assert status == 404 and "unknown" in answer["error"]
+
+
+async def test_a_stopped_engine_gets_the_apology_after_the_redaction_notice(hub: Hub, fake_engine: FakeEngine) -> None:
     await fake_engine.stop()
     status, answer = await post(hub, {"text": "暗証番号は 4821 です"})
     assert status == 503 and answer["session"]
     assert [m["text"] for m in answer["messages"]][:2] == [REDACTION_NOTICE, ENGINE_DOWN_NOTICE]
 
 
-async def test_an_engine_failure_gets_a_plain_503(hub: Hub, fake_engine: FakeEngine) -> None:
-    fake_engine.fail_with = 500
+@pytest.mark.parametrize("failure", [500, 400])
+async def test_an_engine_failure_gets_the_apology(hub: Hub, fake_engine: FakeEngine, failure: int) -> None:
+    fake_engine.fail_with = failure
     status, answer = await post(hub, {"text": "こんにちは"})
     assert status == 503
     assert answer["messages"][0]["text"] == ENGINE_DOWN_NOTICE
 
 
-async def test_an_engine_answering_nonsense_gets_a_plain_502(hub: Hub, fake_engine: FakeEngine) -> None:
-    fake_engine.fail_with = 400
-    status, answer = await post(hub, {"text": "こんにちは"})
-    assert status == 502
-    assert answer["messages"][0]["text"] == ENGINE_DOWN_NOTICE
+async def test_a_person_held_conversation_does_not_reach_the_bot(hub: Hub, fake_engine: FakeEngine) -> None:
+    _, first = await post(hub, {"text": "人と話したい"})
+    conversation_id = fake_engine.received[0]["sender"]
+    await hub.app[STORE](lambda s: s.set_mode(conversation_id, "person"))
+    status, answer = await post(hub, {"text": "よろしくお願いします", "session": first["session"]})
+    assert status == 200 and answer["messages"] == []
+    assert len(fake_engine.received) == 1
+    transcript = await hub.app[STORE](lambda s: s.transcript(conversation_id))
+    assert transcript[-1] == ("resident", "よろしくお願いします")

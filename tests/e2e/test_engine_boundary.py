@@ -47,10 +47,13 @@ def test_engine_processes_listen_on_loopback_only(stack: Stack, port_name: str) 
     assert addresses == {"0100007F"}, addresses
 
 
-def test_health_reports_the_engine(stack: Stack) -> None:
+def test_public_health_says_up_and_details_cover_every_process(stack: Stack) -> None:
     with urllib.request.urlopen(f"{stack.hub_url}/health", timeout=10) as answer:
-        health = json.loads(answer.read())
-    assert health["engine"]["up"] is True
+        assert json.loads(answer.read()) == {"status": "up"}
+    with urllib.request.urlopen(f"{stack.hub_url}/health/details", timeout=10) as answer:
+        details = json.loads(answer.read())
+    assert details["engine"]["up"] is True and details["engine"]["model"].endswith(".tar.gz")
+    assert details["actions"] == {"up": True}
 
 
 def test_personal_numbers_never_reach_the_tracker_or_logs(stack: Stack) -> None:

@@ -1,4 +1,4 @@
-"""A stand-in for the engine on loopback that speaks Rasa's REST webhook and /status, for the hub's tests.
+"""A stand-in for the engine (Rasa's REST webhook and /status) and the action server's /health, on loopback.
 
 Only for the hub's own tests: the end-to-end tests run the real Rasa server.
 """
@@ -28,7 +28,10 @@ class FakeEngine:
         self.received: list[dict[str, Any]] = []
         self.buttons: list[dict[str, str]] = []
         self.extra_items: list[dict[str, Any]] = []
+        # When set, the webhook answers exactly this list (Rasa answers [] when a custom action fails).
+        self.answer: list[dict[str, Any]] | None = None
         self.model_loaded = True
+        self.actions_up = True
         self.fail_with: int | None = None
         self._released = asyncio.Event()
         self._released.set()
@@ -45,6 +48,7 @@ class FakeEngine:
         app = web.Application()
         app.router.add_post("/webhooks/rest/webhook", self._webhook)
         app.router.add_get("/status", self._status)
+        app.router.add_get("/health", self._actions_health)
         self._server = await aiohttp_server(app, host="127.0.0.1")
 
     async def stop(self) -> None:
@@ -62,7 +66,9 @@ class FakeEngine:
 
     def hub_settings(self, data_dir: Path, *, timeout: float = 5.0, token: str = TOKEN) -> HubSettings:
         """Settings for a hub that talks to this fake engine and keeps its database in data_dir."""
-        return HubSettings(engine_token=token, engine_url=self.url, data_dir=data_dir, engine_timeout=timeout)
+        return HubSettings(
+            engine_token=token, engine_url=self.url, actions_url=self.url, data_dir=data_dir, engine_timeout=timeout
+        )
 
     async def _webhook(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -70,11 +76,18 @@ class FakeEngine:
         await self._released.wait()
         if self.fail_with is not None:
             return web.json_response({"error": "failure"}, status=self.fail_with)
+        if self.answer is not None:
+            return web.json_response(self.answer)
         # Rasa's CollectingOutputChannel drops keys whose value is None; buttons sit on the text message.
         item: dict[str, Any] = {"recipient_id": body["sender"], "text": f"echo: {body['message']}"}
         if self.buttons:
             item["buttons"] = self.buttons
         return web.json_response([item, *self.extra_items])
+
+    async def _actions_health(self, request: web.Request) -> web.Response:
+        if not self.actions_up:
+            return web.json_response({"status": "down"}, status=503)
+        return web.json_response({"status": "ok"})
 
     async def _status(self, request: web.Request) -> web.Response:
         if request.query.get("token") != TOKEN:

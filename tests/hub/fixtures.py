@@ -29,7 +29,8 @@ async def make_hub(aiohttp_client: AiohttpClient, fake_engine: FakeEngine, tmp_p
     """Start a hub in front of the fake engine; keyword arguments go to FakeEngine.hub_settings."""
 
     async def start(**settings: Any) -> TestClient[Any, Any]:
-        return await aiohttp_client(create_app(fake_engine.hub_settings(tmp_path / "var", **settings)))
+        # An empty environment: channel settings come from the test, never from the machine running it.
+        return await aiohttp_client(create_app(fake_engine.hub_settings(tmp_path / "var", **settings), env={}))
 
     return start
 

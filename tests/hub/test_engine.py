@@ -40,13 +40,17 @@ async def test_send_posts_rasas_webhook_body(fake_engine: FakeEngine, make_clien
     ]
 
 
-async def test_send_turns_buttons_into_quick_replies(fake_engine: FakeEngine, make_client: MakeClient) -> None:
+async def test_send_turns_buttons_into_quick_replies_and_keeps_custom_payloads(
+    fake_engine: FakeEngine, make_client: MakeClient
+) -> None:
     fake_engine.buttons = [
         {"title": "できました", "payload": "/affirm"},
         {"title": "まだです", "payload": "/deny"},
     ]
     fake_engine.extra_items = [
         {"recipient_id": "web:abc", "custom": {"map": "city-hall"}},
+        {"recipient_id": "web:abc", "image": "https://example.org/map.png"},
+        {"recipient_id": "web:abc", "custom": "not an object"},
         {"recipient_id": "web:abc", "buttons": [{"title": "最初から", "payload": "/restart"}]},
         {
             "recipient_id": "web:abc",
@@ -58,9 +62,20 @@ async def test_send_turns_buttons_into_quick_replies(fake_engine: FakeEngine, ma
     messages = await client.send("web:abc", "はい", {})
     assert messages == [
         BotMessage("echo: はい", [QuickReply("できました", "/affirm"), QuickReply("まだです", "/deny")]),
+        BotMessage("", [], {"map": "city-hall"}),
         BotMessage("", [QuickReply("最初から", "/restart")]),
         BotMessage("窓口は2階です。", []),
     ]
+
+
+async def test_the_action_servers_health_is_checked(fake_engine: FakeEngine) -> None:
+    async with aiohttp.ClientSession() as session:
+        client = EngineClient(session, fake_engine.url, TOKEN, 5.0, actions_url=fake_engine.url)
+        assert await client.actions_up() is True
+        fake_engine.actions_up = False
+        assert await client.actions_up() is False
+        await fake_engine.stop()
+        assert await client.actions_up() is False
 
 
 async def test_status_reports_the_loaded_model(make_client: MakeClient) -> None:

@@ -11,9 +11,12 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+
+from bot.hub.store import ConversationStore
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,6 +40,28 @@ def request(url: str, body: dict[str, str] | None = None) -> tuple[int, dict[str
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())
+
+
+def test_an_unknown_channel_stops_the_hub_with_the_choices() -> None:
+    env = hub_env(ENGINE_TOKEN="t", HUB_CHANNELS="web,telegram")
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.hub"], env=env, capture_output=True, text=True, timeout=30, cwd=ROOT
+    )
+    assert done.returncode == 2
+    assert "no channel 'telegram': choose from" in done.stderr
+
+
+def test_purge_removes_idle_conversations_and_says_how_many(tmp_path: Path) -> None:
+    long_ago = datetime.now(timezone.utc) - timedelta(days=40)
+    store = ConversationStore.open(tmp_path / "var" / "hub.db", clock=lambda: long_ago)
+    store.start_conversation("web", "old")
+    store.close()
+    env = hub_env(ENGINE_TOKEN="t", DATA_DIR=str(tmp_path / "var"), RETENTION_DAYS="30")
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.hub", "purge"], env=env, capture_output=True, text=True, timeout=30, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stderr
+    assert "purged 1 conversations idle for more than 30 days" in done.stdout
 
 
 def test_a_missing_token_stops_the_hub_with_the_fix() -> None:
@@ -95,11 +120,11 @@ def test_the_hub_serves_and_logs_no_resident_text(running_hub: tuple[str, subpro
     url, process = running_hub
     wait_until_listening(url, process)
     status, health = request(f"{url}/health")
-    assert status == 503 and health["hub"] == "ok"
+    assert (status, health) == (503, {"status": "down"})
     status, answer = request(f"{url}/channels/web/messages", {"text": "転入届の番号は 3141 5926 5358 です"})
     assert status == 503 and answer["session"]
     process.terminate()
     output, _ = process.communicate(timeout=30)
-    assert "web turn" in output
+    assert "turn: conversation=web:" in output
     for words in ("転入届", "3141 5926 5358", "314159265358"):
         assert words not in output

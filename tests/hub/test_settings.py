@@ -18,6 +18,9 @@ def test_defaults_need_only_the_engine_token() -> None:
     assert settings.engine_token == "secret-token"
     assert settings.database_path == Path("var") / "hub.db"
     assert settings.engine_timeout == 10.0
+    assert settings.actions_url == URL("http://127.0.0.1:5055")
+    assert settings.channels == ("web",)
+    assert settings.retention_days == 90
 
 
 def test_every_variable_is_read() -> None:
@@ -35,6 +38,20 @@ def test_every_variable_is_read() -> None:
     assert settings.engine_url == URL("http://127.0.0.1:15005")
     assert settings.database_path == Path("/srv/mynaguide/hub.db")
     assert settings.engine_timeout == 2.5
+
+
+def test_channels_and_retention_come_from_the_environment() -> None:
+    settings = HubSettings.from_env(
+        {
+            "ENGINE_TOKEN": "t",
+            "HUB_CHANNELS": " web, line ,web",
+            "RETENTION_DAYS": "30",
+            "ACTIONS_URL": "http://127.0.0.1:6055/",
+        }
+    )
+    assert settings.channels == ("web", "line")
+    assert settings.retention_days == 30
+    assert settings.actions_url == URL("http://127.0.0.1:6055")
 
 
 def test_the_token_is_not_shown_in_repr() -> None:
@@ -56,6 +73,12 @@ def test_the_token_is_not_shown_in_repr() -> None:
         ({"ENGINE_TIMEOUT": "-1"}, "ENGINE_TIMEOUT"),
         ({"ENGINE_TIMEOUT": "ten"}, "ENGINE_TIMEOUT"),
         ({"ENGINE_TIMEOUT": "inf"}, "ENGINE_TIMEOUT"),
+        ({"ACTIONS_URL": "localhost:5055"}, "ACTIONS_URL"),
+        ({"HUB_CHANNELS": "web;line"}, "HUB_CHANNELS"),
+        ({"HUB_CHANNELS": " , "}, "HUB_CHANNELS"),
+        ({"HUB_CHANNELS": "Web"}, "HUB_CHANNELS"),
+        ({"RETENTION_DAYS": "0"}, "RETENTION_DAYS"),
+        ({"RETENTION_DAYS": "90日"}, "RETENTION_DAYS"),
     ],
 )
 def test_bad_values_name_the_variable_and_the_fix(env: dict[str, str], variable: str) -> None:

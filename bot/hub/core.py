@@ -1,0 +1,301 @@
+"""The conversation core: every channel hands a resident's message here and gets the answer to send back.
+
+One place decides who is talking, redacts personal numbers, checks a tapped button against the turn that
+offered it, routes to the bot or to a person, calls the engine, words its failures, and writes every message
+for the resident to the outbox before any channel sends it. Channels only translate to and from their platform.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from bot.city import City
+from bot.hub.engine import EngineClient, EngineMisbehaved, EngineUnavailable, as_typed_text
+from bot.hub.messages import BotMessage, QuickReply, turn_replies, with_replies_on_last
+from bot.hub.store import Conversation, ConversationNotFound, Offer, OutboxItem, StoreThread, parse_offer_key
+from bot.hub.turn_locks import TurnLocks
+from bot.hub.wording import (
+    REDACTION_NOTICE,
+    STALE_BUTTON_NOTICE,
+    engine_down_messages,
+    engine_slow_messages,
+)
+from bot.privacy import mentions_pin, redact_personal_numbers
+
+logger = logging.getLogger(__name__)
+
+Outcome = Literal["answered", "engine_down", "engine_slow", "stale_button", "with_person"]
+
+
+class TurnRefused(ValueError):
+    """The message cannot be taken as it is; the text says what the client should do instead."""
+
+
+class UnknownSession(TurnRefused):
+    """The session token matches no conversation (never issued, or purged after the retention period)."""
+
+
+@dataclass(frozen=True)
+class Session:
+    """A resident known by a session token the hub issued (web chat, kiosk); None starts a new conversation."""
+
+    token: str | None
+
+
+@dataclass(frozen=True)
+class PlatformUser:
+    """A resident known by a platform's own user id (LINE); `address` is where pushed messages go."""
+
+    user_id: str
+    address: str | None = None
+
+
+@dataclass(frozen=True)
+class ResidentMessage:
+    """One message from a resident, as a channel parsed it: typed text, or the key of a tapped quick reply."""
+
+    channel: str
+    sender: Session | PlatformUser
+    text: str | None = None
+    reply_key: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.text is None) == (self.reply_key is None):
+            raise ValueError("a resident message has exactly one of text or reply_key")
+
+
+@dataclass
+class Turn:
+    """What came of one resident message: the messages to send, already in the outbox, and why."""
+
+    conversation: Conversation
+    outcome: Outcome
+    messages: list[OutboxItem]
+    session_token: str | None = None
+    redacted: bool = False
+    signals: list[dict[str, Any]] = field(default_factory=list)
+
+
+class ConversationCore:
+    """Takes residents' messages from every channel, one turn at a time per conversation."""
+
+    def __init__(
+        self,
+        db: StoreThread,
+        engine: EngineClient,
+        city: City,
+        *,
+        reply_timeout: float,
+        on_outgoing: Callable[[str], None] = lambda channel: None,
+    ) -> None:
+        self._db = db
+        self._engine = engine
+        self._city = city
+        self._reply_timeout = reply_timeout
+        self._on_outgoing = on_outgoing
+        self._locks = TurnLocks()
+        self._late_answers: set[asyncio.Task[None]] = set()
+
+    async def handle(self, message: ResidentMessage) -> Turn:
+        """Take one resident message and return the turn's messages (written to the outbox, not yet delivered)."""
+        conversation, token = await self._resolve(message)
+        await self._locks.acquire(conversation.id)
+        handed_over = False
+        try:
+            # Re-read: an earlier turn of this conversation may have finished while this one waited.
+            conversation = await self._db(lambda s: s.conversation(conversation.id))
+            turn, handed_over = await self._take_turn(conversation, message)
+        finally:
+            if not handed_over:
+                self._locks.release(conversation.id)
+        turn.session_token = token
+        return turn
+
+    async def undelivered(self, conversation: Conversation) -> list[OutboxItem]:
+        """Messages for the resident that no channel has delivered yet (late answers, staff replies)."""
+        return await self._db(lambda s: s.undelivered(conversation.id))
+
+    async def mark_delivered(self, items: Sequence[OutboxItem]) -> None:
+        """Record that a channel handed these messages to the resident."""
+        ids = [item.id for item in items]
+        await self._db(lambda s: s.mark_delivered(ids))
+
+    async def find(self, channel: str, sender: Session | PlatformUser) -> Conversation:
+        """The existing conversation of this sender; raise UnknownSession when there is none."""
+        identity = sender.token if isinstance(sender, Session) else sender.user_id
+        if identity is None:
+            raise UnknownSession("send the session token from an earlier answer")
+        try:
+            return await self._db(lambda s: s.find_conversation(channel, identity))
+        except ConversationNotFound as error:
+            raise UnknownSession("this session is unknown: leave session out to start a new conversation") from error
+
+    def is_busy(self, conversation: Conversation) -> bool:
+        """Whether a turn of this conversation is still running (a late answer is on its way)."""
+        return self._locks.is_held(conversation.id)
+
+    def turns_in_progress(self) -> int:
+        """Conversations with a turn running or waiting now."""
+        return self._locks.held()
+
+    async def wait_for_late_answers(self) -> None:
+        """Let engine answers that came after the timeout reach the outbox (used on shutdown and in tests)."""
+        while self._late_answers:
+            await asyncio.gather(*list(self._late_answers), return_exceptions=True)
+
+    async def _resolve(self, message: ResidentMessage) -> tuple[Conversation, str | None]:
+        sender = message.sender
+        if isinstance(sender, Session):
+            if sender.token is not None:
+                return await self.find(message.channel, sender), sender.token
+            if message.reply_key is not None:
+                raise TurnRefused(
+                    "a quick reply answers an earlier message, and a new conversation has none: send text"
+                )
+            token = secrets.token_urlsafe(32)
+            return await self._db(lambda s: s.start_conversation(message.channel, token)), token
+        try:
+            return await self.find(message.channel, sender), None
+        except UnknownSession:
+            conversation = await self._db(
+                lambda s: s.start_conversation(message.channel, sender.user_id, sender.address)
+            )
+            return conversation, None
+
+    async def _take_turn(self, conversation: Conversation, message: ResidentMessage) -> tuple[Turn, bool]:
+        """The turn itself, under the conversation's lock; True when a late engine answer now owns the lock."""
+        offer = await self._db(lambda s: s.current_offer(conversation.id))
+        notices: list[BotMessage] = []
+        redacted = False
+        if message.reply_key is not None:
+            payload = offer.payload_for(message.reply_key)
+            if payload is None:
+                parsed = parse_offer_key(message.reply_key)
+                if parsed is None or parsed[0] >= offer.turn:
+                    raise TurnRefused("this payload was not offered by the assistant: send text")
+                # A second tap on a button, or a button from an older message: answered, never applied twice.
+                logger.info("turn: conversation=%s old button key", conversation.id)
+                return await self._reply(conversation, "stale_button", [BotMessage(STALE_BUTTON_NOTICE)], offer), False
+            chosen = next(r.title for r in offer.replies if r.payload == payload)
+            engine_text, transcript_text, pin_word = payload, chosen, False
+        else:
+            assert message.text is not None
+            redaction = redact_personal_numbers(message.text, pin_expected=conversation.pin_context)
+            redacted = redaction.found
+            if redacted:
+                notices.append(BotMessage(REDACTION_NOTICE))
+            engine_text, transcript_text = as_typed_text(redaction.text), redaction.text
+            pin_word = mentions_pin(redaction.text)
+        await self._db(lambda s: s.record_resident_message(conversation.id, transcript_text, pin_context=pin_word))
+        logger.info(
+            "turn: conversation=%s channel=%s kind=%s chars=%d redacted=%s mode=%s",
+            conversation.id,
+            conversation.channel,
+            "reply" if message.reply_key is not None else "text",
+            len(engine_text),
+            redacted,
+            conversation.mode,
+        )
+        if conversation.mode == "person":
+            # A person has this conversation: the message waits in the transcript for them; the bot stays quiet.
+            turn = await self._reply(conversation, "with_person", notices, offer)
+            turn.redacted = redacted
+            return turn, False
+
+        metadata = {"channel": conversation.channel, "redacted": redacted}
+        call = asyncio.ensure_future(self._engine.send(conversation.id, engine_text, metadata))
+        try:
+            answer = await asyncio.wait_for(asyncio.shield(call), self._reply_timeout)
+        except (TimeoutError, asyncio.TimeoutError):
+            logger.warning("turn: conversation=%s engine slow, answer will follow", conversation.id)
+            self._follow_late_answer(conversation, call, pin_word)
+            turn = await self._reply(conversation, "engine_slow", [*notices, *engine_slow_messages(self._city)], offer)
+            turn.redacted = redacted
+            return turn, True
+        except (EngineUnavailable, EngineMisbehaved) as error:
+            logger.warning("turn: conversation=%s engine failed: %s", conversation.id, error)
+            answer = []
+        turn = await self._answer(conversation, answer, notices, offer, pin_word)
+        turn.redacted = redacted
+        return turn, False
+
+    async def _answer(
+        self,
+        conversation: Conversation,
+        answer: list[BotMessage],
+        notices: list[BotMessage],
+        offer: Offer,
+        resident_spoke_of_pin: bool,
+    ) -> Turn:
+        shown = [m for m in answer if m.text.strip() or m.quick_replies]
+        signals = [m.custom for m in answer if m.custom]
+        if not any(m.text.strip() for m in shown):
+            # Rasa answers an empty list when an action fails: never leave the resident in silence.
+            logger.warning("turn: conversation=%s the engine gave no answer", conversation.id)
+            turn = await self._reply(conversation, "engine_down", [*notices, *engine_down_messages(self._city)], offer)
+            turn.signals = signals
+            return turn
+        replies = turn_replies(shown)
+        new_offer = await self._db(lambda s: s.offer(conversation.id, replies))
+        bot_spoke_of_pin = any(mentions_pin(m.text) for m in shown)
+        pin_context = resident_spoke_of_pin or bot_spoke_of_pin
+        await self._db(lambda s: s.set_pin_context(conversation.id, pin_context))
+        texts = [m for m in shown if m.text.strip()]
+        turn = await self._reply(conversation, "answered", [*notices, *texts], new_offer)
+        turn.signals = signals
+        if signals:
+            logger.info("turn: conversation=%s signals=%s", conversation.id, [sorted(s) for s in signals])
+        return turn
+
+    async def _reply(
+        self, conversation: Conversation, outcome: Outcome, messages: list[BotMessage], offer: Offer
+    ) -> Turn:
+        """Write the turn's messages to the outbox, with the offer's buttons (as turn-bound keys) on the last."""
+        keyed = [QuickReply(reply.title, offer.key(position)) for position, reply in enumerate(offer.replies)]
+        outgoing = [_redacted(m) for m in with_replies_on_last(messages, keyed)]
+        ids = await self._db(lambda s: s.enqueue(conversation.id, outgoing))
+        items = [
+            OutboxItem(id=i, conversation_id=conversation.id, channel=conversation.channel,
+                       address=conversation.address, message=m, attempts=0, created_at=conversation.last_activity_at)
+            for i, m in zip(ids, outgoing, strict=True)
+        ]  # fmt: skip
+        if items:
+            self._on_outgoing(conversation.channel)
+        return Turn(conversation, outcome, items)
+
+    def _follow_late_answer(
+        self, conversation: Conversation, call: asyncio.Future[list[BotMessage]], resident_spoke_of_pin: bool
+    ) -> None:
+        """Keep the conversation's lock until the slow engine answers, then put its answer in the outbox."""
+
+        async def follow() -> None:
+            try:
+                answer = await call
+                if any(m.text.strip() for m in answer):
+                    offer = await self._db(lambda s: s.current_offer(conversation.id))
+                    await self._answer(conversation, answer, [], offer, resident_spoke_of_pin)
+                    logger.info("turn: conversation=%s late answer queued", conversation.id)
+            except (EngineUnavailable, EngineMisbehaved) as error:
+                # The resident already has the apology with the helpdesk's phone; nothing else to send.
+                logger.warning("turn: conversation=%s late engine answer failed: %s", conversation.id, error)
+            except Exception:
+                logger.exception("turn: conversation=%s late engine answer could not be kept", conversation.id)
+            finally:
+                self._locks.release(conversation.id)
+
+        task = asyncio.create_task(follow())
+        self._late_answers.add(task)
+        task.add_done_callback(self._late_answers.discard)
+
+
+def _redacted(message: BotMessage) -> BotMessage:
+    """Outgoing text passes the same redaction: nothing the engine echoes can carry a personal number out."""
+    redaction = redact_personal_numbers(message.text)
+    if not redaction.found:
+        return message
+    return BotMessage(redaction.text, message.quick_replies, message.custom)

@@ -1,0 +1,32 @@
+"""What the hub itself says to residents, in plain Japanese: notices and apologies that no engine wrote."""
+
+from __future__ import annotations
+
+from bot.city import City
+from bot.hub.messages import BotMessage
+
+# Before the assistant's answer when the hub removed a My Number or a PIN from the resident's message.
+REDACTION_NOTICE = "マイナンバーや暗証番号は、ここに書かないでください。書かれた番号は、こちらで消しました。"
+# When a button is tapped twice, or a button of an older message is tapped.
+STALE_BUTTON_NOTICE = "そのボタンは、前のご案内のものです。いまのご案内のボタンから選んでください。"
+ENGINE_DOWN_NOTICE = "すみません。いまは、お答えできません。"
+TRY_AGAIN = "少し待ってから、もう一度送ってください。"
+ENGINE_SLOW_NOTICE = "すみません。お返事に時間がかかっています。少しお待ちください。"
+
+
+def helpdesk_contact(city: City) -> BotMessage:
+    """The city helpdesk, given with every apology so a resident always has somewhere to turn."""
+    desk = city.helpdesk
+    return BotMessage(
+        f"お急ぎのときは、窓口にお電話ください。\n・{desk.name}\n・電話：{desk.phone}\n・受付：{desk.hours}"
+    )
+
+
+def engine_down_messages(city: City) -> list[BotMessage]:
+    """The apology when the assistant cannot answer (engine or action server down, or an empty answer)."""
+    return [BotMessage(ENGINE_DOWN_NOTICE), BotMessage(TRY_AGAIN), helpdesk_contact(city)]
+
+
+def engine_slow_messages(city: City) -> list[BotMessage]:
+    """The apology when the answer is late; the answer itself follows through the outbox."""
+    return [BotMessage(ENGINE_SLOW_NOTICE), helpdesk_contact(city)]
