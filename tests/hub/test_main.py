@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import socket
@@ -10,13 +11,16 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
+import aiohttp
 import pytest
 
 from bot.hub.store import ConversationStore
+from tests.hub.fake_engine import TOKEN, FakeEngine
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -128,3 +132,54 @@ def test_the_hub_serves_and_logs_no_resident_text(running_hub: tuple[str, subpro
     assert "turn: conversation=web:" in output
     for words in ("転入届", "3141 5926 5358", "314159265358"):
         assert words not in output
+
+
+async def start_hub_process(env: dict[str, str]) -> asyncio.subprocess.Process:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.hub", env=env, cwd=ROOT,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    return process
+
+
+async def wait_for_details(session: aiohttp.ClientSession, url: str, ready: Callable[[dict[str, Any]], bool]) -> None:
+    for _ in range(300):
+        try:
+            async with session.get(f"{url}/health/details") as response:
+                if ready(await response.json()):
+                    return
+        except aiohttp.ClientError:
+            pass
+        await asyncio.sleep(0.05)
+    pytest.fail("the hub did not reach the expected state")
+
+
+async def test_a_late_answer_in_the_outbox_survives_a_killed_hub(fake_engine: FakeEngine, tmp_path: Path) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = hub_env(
+        ENGINE_TOKEN=TOKEN, HUB_PORT=str(port), ENGINE_URL=str(fake_engine.url), ACTIONS_URL=str(fake_engine.url),
+        ENGINE_TIMEOUT="0.3", DATA_DIR=str(tmp_path / "var"),
+    )  # fmt: skip
+    fake_engine.hold_replies()
+    hub = await start_hub_process(env)
+    try:
+        async with aiohttp.ClientSession() as session:
+            await wait_for_details(session, url, lambda details: details["hub"] == "ok")
+            async with session.post(f"{url}/channels/web/messages", json={"text": "こんにちは"}) as response:
+                assert response.status == 202
+                token = (await response.json())["session"]
+            fake_engine.release()
+            await wait_for_details(session, url, lambda details: details["outbox"]["undelivered"] == 1)
+            hub.kill()  # no clean shutdown: only what is on disk counts
+            await hub.wait()
+            hub = await start_hub_process(env)
+            await wait_for_details(session, url, lambda details: details["hub"] == "ok")
+            headers = {"Authorization": f"Bearer {token}"}
+            async with session.get(f"{url}/channels/web/messages", headers=headers) as response:
+                assert response.status == 200
+                assert [m["text"] for m in (await response.json())["messages"]] == ["echo: こんにちは"]
+    finally:
+        if hub.returncode is None:
+            hub.terminate()
+            await hub.wait()
