@@ -10,9 +10,9 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONPATH := $(CURDIR)
 TRAINING_DATA := data/nlu data/rules.yml
 # Tests that need Rasa run in the engine environment; the hub's, and the end-to-end ones, in the hub's.
-ENGINE_TESTS := tests/nlu tests/actions tests/test_procedures.py tests/test_guide.py \
+ENGINE_TESTS := tests/nlu tests/actions tests/engine tests/test_procedures.py tests/test_guide.py \
 	tests/test_plain_japanese.py tests/test_domain.py tests/scripts
-HUB_TESTS := tests/hub tests/channels tests/test_privacy.py tests/e2e
+HUB_TESTS := tests/hub tests/channels tests/test_privacy.py tests/test_launcher.py tests/e2e
 
 .PHONY: run test install model check lint bench clean
 

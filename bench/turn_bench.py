@@ -85,7 +85,7 @@ def main() -> None:
 
             def direct(conversation: int, position: int, text: str) -> None:
                 answer = post(
-                    f"{stack.engine_url}/webhooks/rest/webhook", {"sender": f"bench:{conversation}", "message": text}
+                    f"{stack.engine_url}/webhooks/hub/webhook", {"sender": f"bench:{conversation}", "message": text}
                 )
                 assert answer, "the engine said nothing"
 

@@ -44,7 +44,7 @@ class EngineClient:
 
     def __init__(self, session: aiohttp.ClientSession, base_url: URL, token: str, timeout: float) -> None:
         self._session = session
-        self._webhook_url = base_url.joinpath("webhooks", "rest", "webhook")
+        self._webhook_url = base_url.joinpath("webhooks", "hub", "webhook")
         self._status_url = base_url.joinpath("status")
         self._token = token
         self._timeout = aiohttp.ClientTimeout(total=timeout)

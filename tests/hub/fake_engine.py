@@ -43,7 +43,7 @@ class FakeEngine:
     async def start(self, aiohttp_server: AiohttpServer) -> None:
         """Serve on a free loopback port."""
         app = web.Application()
-        app.router.add_post("/webhooks/rest/webhook", self._webhook)
+        app.router.add_post("/webhooks/hub/webhook", self._webhook)
         app.router.add_get("/status", self._status)
         self._server = await aiohttp_server(app, host="127.0.0.1")
 
