@@ -10,9 +10,9 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONPATH := $(CURDIR)
 TRAINING_DATA := data/nlu data/rules.yml
 # Tests that need Rasa run in the engine environment; the hub's, and the end-to-end ones, in the hub's.
-ENGINE_TESTS := tests/nlu tests/actions tests/test_procedures.py tests/test_guide.py tests/test_plain_japanese.py \
-	tests/test_domain.py
-HUB_TESTS := tests/hub tests/channels tests/test_privacy.py tests/e2e
+ENGINE_TESTS := tests/nlu tests/actions tests/engine tests/test_procedures.py tests/test_guide.py \
+	tests/test_plain_japanese.py tests/test_domain.py tests/scripts
+HUB_TESTS := tests/hub tests/channels tests/test_privacy.py tests/test_launcher.py tests/e2e
 
 .PHONY: run test install model check lint bench clean
 
@@ -38,9 +38,11 @@ $(HUB)/.installed: requirements/hub.lock
 	$(HUB)/bin/pip install -q -r requirements/hub.lock
 	touch $@
 
-# Rasa fingerprints config, domain and data: an unchanged model is kept, a stale one retrained.
+# Trains only when config, domain, training data or the NLU components changed (the model file is named after
+# a hash of them), and keeps the newest three models.
 model: $(ENGINE)/.installed
-	$(RASA) train --config config.yml --domain domain.yml --data $(TRAINING_DATA) --out models --quiet
+	$(ENGINE)/bin/python scripts/train_model.py --config config.yml --domain domain.yml --data $(TRAINING_DATA) \
+	  --out models --keep 3
 
 # Content and configuration; `rasa data validate` runs inside tests/test_domain.py.
 check: install

@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 from bot.launcher import Ports, Stack  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "turns.json"
-ENGINE_WEBHOOK = "/webhooks/rest/webhook"
+ENGINE_WEBHOOK = "/webhooks/hub/webhook"
 CONCURRENCY = (1, 20)
 TURNS_PER_LEVEL = 300
 CONVERSATION = [

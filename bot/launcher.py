@@ -1,4 +1,4 @@
-"""Starts the engine (Rasa), the action server and the hub on loopback, and stops them together.
+"""Starts the engine (Rasa), the action server and the hub on loopback, restarts any that dies, and stops them together.
 
 ``python -m bot.launcher`` is what ``make run`` calls; the end-to-end tests use ``Stack``.
 Only the standard library is used, so it runs from either environment.
@@ -13,6 +13,7 @@ import secrets
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -20,9 +21,27 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+ENGINE_PYTHON = ROOT / ".venv" / "engine" / "bin" / "python"
 ENGINE_BIN = ROOT / ".venv" / "engine" / "bin"
 HUB_PYTHON = ROOT / ".venv" / "hub" / "bin" / "python"
 LOOPBACK = "127.0.0.1"
+NAMES = ("actions", "engine", "hub")
+# Variables the launcher sets for some children only; a value inherited from the caller's shell never leaks
+# to the others (the action server in particular must not see the engine's token).
+OWN_VARIABLES = frozenset(
+    {
+        "ENGINE_TOKEN",
+        "ENGINE_URL",
+        "ENGINE_TIMEOUT",
+        "ACTION_ENDPOINT_URL",
+        "ACTIONS_URL",
+        "TRACKER_DB",
+        "HUB_HOST",
+        "HUB_PORT",
+        "DATA_DIR",
+        "SANIC_HOST",
+    }
+)
 
 
 class StackError(RuntimeError):
@@ -39,116 +58,298 @@ class Ports:
 
 
 @dataclass
+class Backoff:
+    """How long to wait before restarting a child that died: doubling from `first` up to `limit`.
+
+    The wait starts again from `first` once the child has stayed healthy for `stable_after` seconds, so a
+    crash a day later is not punished for a crash loop that was fixed in the meantime.
+    """
+
+    first: float = 1.0
+    limit: float = 30.0
+    stable_after: float = 60.0
+    failures: int = 0
+
+    def next_delay(self) -> float:
+        """The wait before the next restart; each call counts one more failure."""
+        delay = min(self.first * 2**self.failures, self.limit)
+        self.failures += 1
+        return delay
+
+    def healthy_for(self, seconds: float) -> None:
+        """Note that the child has been healthy for this long; forgive past failures when it is long enough."""
+        if seconds >= self.stable_after:
+            self.failures = 0
+
+
+@dataclass
+class Child:
+    """One supervised process: how to start it, how to tell it is healthy, and its current state."""
+
+    name: str
+    command: list[str]
+    env: dict[str, str] = field(repr=False)
+    health_url: str = field(repr=False)
+    log_path: Path
+    backoff: Backoff = field(default_factory=Backoff)
+    process: subprocess.Popen[bytes] | None = None
+    restart_at: float | None = None
+    healthy_since: float | None = None
+
+    def spawn(self) -> None:
+        """Start the process in its own process group, appending its output to its log file."""
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                self.command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        self.restart_at = None
+        self.healthy_since = None
+
+    def is_healthy(self) -> bool:
+        """Whether the process runs and answers its health check (the engine: with a model loaded)."""
+        if self.process is None or self.process.poll() is not None:
+            return False
+        try:
+            with urllib.request.urlopen(self.health_url, timeout=3) as response:
+                body = json.loads(response.read() or b"{}")
+        except urllib.error.HTTPError as error:
+            # The hub answers 503 while the engine is down: the hub itself is serving, which is what counts here.
+            error.close()
+            return self.name == "hub"
+        except (urllib.error.URLError, OSError, ValueError):
+            return False
+        return self.name != "engine" or bool(isinstance(body, dict) and body.get("model_file"))
+
+
+def _signal_group(process: subprocess.Popen[bytes], signum: int) -> None:
+    """Send a signal to the process's whole group; a group that is already gone is fine."""
+    try:
+        os.killpg(process.pid, signum)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _exit_description(returncode: int) -> str:
+    if returncode < 0:
+        try:
+            return f"was killed by {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"was killed by signal {-returncode}"
+    return f"exited with {returncode}"
+
+
+@dataclass
 class Stack:
-    """The engine, action server and hub as child processes sharing one data directory."""
+    """The engine, action server and hub as supervised child processes sharing one data directory."""
 
     data_dir: Path
     ports: Ports = field(default_factory=Ports)
-    token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    token: str = field(default_factory=lambda: secrets.token_urlsafe(24), repr=False)
     hub_host: str = LOOPBACK
     engine_timeout: float = 10.0
-    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    poll_interval: float = 0.5
+    children: dict[str, Child] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _stopping: threading.Event = field(default_factory=threading.Event, repr=False)
+    _supervisor: threading.Thread | None = field(default=None, repr=False)
 
     @property
     def engine_url(self) -> str:
         return f"http://{LOOPBACK}:{self.ports.engine}"
 
     @property
+    def actions_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.ports.actions}"
+
+    @property
     def hub_url(self) -> str:
         return f"http://{self.hub_host}:{self.ports.hub}"
 
-    def environment(self) -> dict[str, str]:
-        """Environment shared by the three processes."""
-        env = dict(os.environ)
-        env.update(
+    @property
+    def processes(self) -> dict[str, subprocess.Popen[bytes]]:
+        """The children's current processes (a child waiting to be restarted has none)."""
+        with self._lock:
+            return {name: child.process for name, child in self.children.items() if child.process is not None}
+
+    @property
+    def supervising(self) -> bool:
+        """Whether the background supervisor is running."""
+        return self._supervisor is not None and self._supervisor.is_alive()
+
+    def environments(self) -> dict[str, dict[str, str]]:
+        """Each child's environment: what all need, plus only the settings and secrets that child uses."""
+        common = {name: value for name, value in os.environ.items() if name not in OWN_VARIABLES}
+        common.update(
             {
                 "PYTHONPATH": str(ROOT),
                 "RASA_TELEMETRY_ENABLED": "false",
                 "TF_CPP_MIN_LOG_LEVEL": "2",
                 "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
-                "SANIC_HOST": LOOPBACK,
                 # Rasa's pinned libraries warn about their own deprecations on every start.
                 "PYTHONWARNINGS": "ignore::DeprecationWarning,ignore::PendingDeprecationWarning",
-                "ACTION_ENDPOINT_URL": f"http://{LOOPBACK}:{self.ports.actions}/webhook",
+            }
+        )
+        return {
+            # The action server binds to SANIC_HOST (rasa-sdk has no option for it).
+            "actions": {**common, "SANIC_HOST": LOOPBACK},
+            # bot.engine.serve takes ENGINE_TOKEN out of its own environment before Rasa starts.
+            "engine": {
+                **common,
+                "ENGINE_TOKEN": self.token,
+                "ACTION_ENDPOINT_URL": f"{self.actions_url}/webhook",
                 "TRACKER_DB": str(self.data_dir / "tracker.db"),
+            },
+            "hub": {
+                **common,
                 "ENGINE_URL": self.engine_url,
                 "ACTIONS_URL": f"http://{LOOPBACK}:{self.ports.actions}",
                 "ENGINE_TOKEN": self.token,
                 "ENGINE_TIMEOUT": str(self.engine_timeout),
+                "ACTIONS_URL": self.actions_url,
                 "HUB_HOST": self.hub_host,
                 "HUB_PORT": str(self.ports.hub),
                 "DATA_DIR": str(self.data_dir),
-            }
-        )
-        return env
+            },
+        }
 
-    def start(self, wait_seconds: float = 240.0) -> None:
-        """Start all three and wait until each answers its health check."""
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        env = self.environment()
-        logs = self.data_dir / "logs"
-        logs.mkdir(exist_ok=True)
-        commands = {
+    def commands(self) -> dict[str, list[str]]:
+        """Each child's command line; no secret is ever on one (any local user can read them with `ps`)."""
+        return {
             "actions": [str(ENGINE_BIN / "rasa"), "run", "actions", "--actions", "actions",
                         "-p", str(self.ports.actions), "--quiet"],
-            "engine": [str(ENGINE_BIN / "rasa"), "run", "--enable-api", "--auth-token", self.token,
-                       "-i", LOOPBACK, "-p", str(self.ports.engine), "--model", str(ROOT / "models"),
+            "engine": [str(ENGINE_PYTHON), "-m", "bot.engine.serve", "--interface", LOOPBACK,
+                       "--port", str(self.ports.engine), "--model", str(ROOT / "models"),
                        "--endpoints", "endpoints.yml", "--credentials", "credentials.yml"],
             "hub": [str(HUB_PYTHON), "-m", "bot.hub"],
         }  # fmt: skip
-        for name, command in commands.items():
-            log = (logs / f"{name}.log").open("ab")
-            self.processes[name] = subprocess.Popen(
-                command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-            )
-        deadline = time.monotonic() + wait_seconds
-        checks = {
-            "actions": f"http://{LOOPBACK}:{self.ports.actions}/health",
+
+    def health_urls(self) -> dict[str, str]:
+        """Where each child answers when it is ready."""
+        return {
+            "actions": f"{self.actions_url}/health",
             "engine": f"{self.engine_url}/status?token={self.token}",
             "hub": f"{self.hub_url}/health",
         }
-        for name, url in checks.items():
-            self._wait_until_healthy(name, url, deadline)
 
-    def _wait_until_healthy(self, name: str, url: str, deadline: float) -> None:
+    def start(self, wait_seconds: float = 240.0) -> None:
+        """Start all three, wait until each answers its health check, then supervise them in the background."""
+        if self.supervising:
+            raise StackError("the stack is already running")
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        logs = self.data_dir / "logs"
+        logs.mkdir(exist_ok=True)
+        environments, commands, health_urls = self.environments(), self.commands(), self.health_urls()
+        with self._lock:
+            self.children = {
+                name: Child(name, commands[name], environments[name], health_urls[name], logs / f"{name}.log")
+                for name in NAMES
+            }
+            for child in self.children.values():
+                child.spawn()
+        deadline = time.monotonic() + wait_seconds
+        for child in self.children.values():
+            while not child.is_healthy():
+                assert child.process is not None
+                if child.process.poll() is not None:
+                    raise StackError(
+                        f"{child.name} {_exit_description(child.process.returncode)}; see {child.log_path}"
+                    )
+                if time.monotonic() > deadline:
+                    raise StackError(f"{child.name} did not become healthy in time; see {child.log_path}")
+                time.sleep(0.5)
+            child.healthy_since = time.monotonic()
+        self._stopping = threading.Event()
+        self._supervisor = threading.Thread(target=self._supervise, name="supervisor", daemon=True)
+        self._supervisor.start()
+
+    def kill(self, name: str) -> int:
+        """SIGKILL a child's whole process group, as a crash would, and return the killed process id."""
+        with self._lock:
+            process = self.children[name].process
+        if process is None:
+            raise StackError(f"{name} is not running")
+        os.killpg(process.pid, signal.SIGKILL)
+        return process.pid
+
+    def wait_healthy(self, name: str, timeout: float) -> int:
+        """Wait until a child runs and answers its health check; return its process id."""
+        child = self.children[name]
+        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            process = self.processes[name]
-            if process.poll() is not None:
-                raise StackError(f"{name} exited with {process.returncode}; see {self.data_dir}/logs/{name}.log")
-            try:
-                with urllib.request.urlopen(url, timeout=5) as response:
-                    body = json.loads(response.read() or b"{}")
-                    if name != "engine" or body.get("model_file"):
-                        return
-            except (urllib.error.URLError, OSError, ValueError):
-                pass
-            time.sleep(0.5)
-        raise StackError(f"{name} did not become healthy in time; see {self.data_dir}/logs/{name}.log")
+            process = child.process
+            if process is not None and child.is_healthy():
+                return process.pid
+            time.sleep(0.2)
+        raise StackError(f"{name} did not become healthy within {timeout:g} s; see {child.log_path}")
 
     def stop(self) -> None:
-        """Stop every child process, politely first."""
-        for process in self.processes.values():
+        """Stop supervising, then stop every child process, politely first."""
+        if self._supervisor is not None:
+            self._stopping.set()
+            self._supervisor.join()
+            self._supervisor = None
+        with self._lock:
+            running = [child.process for child in self.children.values() if child.process is not None]
+            for child in self.children.values():
+                child.process = None
+        for process in running:
             if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in self.processes.values():
+                _signal_group(process, signal.SIGTERM)
+        for process in running:
             try:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
+                _signal_group(process, signal.SIGKILL)
                 process.wait()
-        self.processes.clear()
 
-    def watch(self) -> None:
-        """Block until a child exits or Ctrl-C, then stop them all."""
-        try:
-            while all(process.poll() is None for process in self.processes.values()):
-                time.sleep(1)
-            exited = [name for name, process in self.processes.items() if process.poll() is not None]
-            print(f"stopped: {', '.join(exited)} exited; see {self.data_dir}/logs/", file=sys.stderr)
-        except KeyboardInterrupt:
-            print("\nstopping…")
-        finally:
-            self.stop()
+    def wait(self) -> None:
+        """Block while the stack is supervised (until Ctrl-C or SIGTERM raise KeyboardInterrupt)."""
+        while self.supervising:
+            time.sleep(1)
+        raise StackError(f"the supervisor stopped unexpectedly; see {self.data_dir}/logs/")
+
+    def _supervise(self) -> None:
+        while not self._stopping.wait(self.poll_interval):
+            for child in list(self.children.values()):
+                self._tend(child)
+
+    def _tend(self, child: Child) -> None:
+        """Restart a child that died, once its back-off has passed, and notice when it is healthy again."""
+        now = time.monotonic()
+        with self._lock:
+            if self._stopping.is_set():
+                return
+            process = child.process
+            if process is None:
+                if child.restart_at is not None and now >= child.restart_at:
+                    child.spawn()
+                    assert child.process is not None
+                    self._report(f"{child.name} restarted (pid {child.process.pid})")
+                return
+            if process.poll() is not None:
+                # Whatever the dead process left in its group (it may hold the port) goes with it.
+                _signal_group(process, signal.SIGKILL)
+                delay = child.backoff.next_delay()
+                child.process, child.healthy_since, child.restart_at = None, None, now + delay
+                self._report(
+                    f"{child.name} {_exit_description(process.returncode)}; restarting in {delay:g} s "
+                    f"(failure {child.backoff.failures} in a row; see {child.log_path})"
+                )
+                return
+        if child.healthy_since is None:
+            if child.is_healthy():
+                child.healthy_since = time.monotonic()
+                if child.backoff.failures:
+                    self._report(f"{child.name} is healthy again")
+        else:
+            child.backoff.healthy_for(now - child.healthy_since)
+
+    def _report(self, line: str) -> None:
+        """One plain line on the console and in logs/supervisor.log."""
+        stamped = f"{time.strftime('%Y-%m-%d %H:%M:%S')} supervisor: {line}"
+        print(stamped, file=sys.stderr, flush=True)
+        with (self.data_dir / "logs" / "supervisor.log").open("a", encoding="utf-8") as log:
+            log.write(stamped + "\n")
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -156,7 +357,7 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the whole product on this machine until Ctrl-C."""
+    """Run the whole product on this machine until Ctrl-C or SIGTERM."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data-dir", type=Path, default=ROOT / "var")
     parser.add_argument("--hub-host", default=os.environ.get("HUB_HOST", LOOPBACK))
@@ -170,19 +371,26 @@ def main(argv: list[str] | None = None) -> int:
     # (as a background job of a non-interactive shell is).
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
-    print("starting the engine, the action server and the hub (the engine takes about a minute)…")
+    print("starting the engine, the action server and the hub (the engine takes about a minute)…", flush=True)
+    status = 0
     try:
         stack.start()
-    except (StackError, KeyboardInterrupt) as error:
-        stack.stop()
+        print(f"hub:     {stack.hub_url}  (health: {stack.hub_url}/health)")
+        print(f'web chat API: POST {stack.hub_url}/channels/web/messages  {{"text": "こんにちは"}}')
+        print(f"engine:  {stack.engine_url} (loopback only, token required)")
+        print("a process that dies is restarted; Ctrl-C stops everything.", flush=True)
+        stack.wait()
+    except KeyboardInterrupt:
+        print("\nstopping…", flush=True)
+    except StackError as error:
         print(f"error: {error}", file=sys.stderr)
-        return 1
-    print(f"hub:     {stack.hub_url}  (health: {stack.hub_url}/health)")
-    print(f'web chat API: POST {stack.hub_url}/channels/web/messages  {{"text": "こんにちは"}}')
-    print(f"engine:  {stack.engine_url} (loopback only, token required)")
-    print("Ctrl-C stops everything.")
-    stack.watch()
-    return 0
+        status = 1
+    finally:
+        # A second Ctrl-C while stopping must not leave children running without their parent.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        stack.stop()
+    return status
 
 
 if __name__ == "__main__":

@@ -47,7 +47,7 @@ class EngineClient:
     ) -> None:
         """`timeout` bounds every request: the core waits less and lets a late answer follow through the outbox."""
         self._session = session
-        self._webhook_url = base_url.joinpath("webhooks", "rest", "webhook")
+        self._webhook_url = base_url.joinpath("webhooks", "hub", "webhook")
         self._status_url = base_url.joinpath("status")
         self._actions_health_url = actions_url.joinpath("health") if actions_url is not None else None
         self._token = token

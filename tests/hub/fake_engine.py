@@ -46,7 +46,7 @@ class FakeEngine:
     async def start(self, aiohttp_server: AiohttpServer) -> None:
         """Serve on a free loopback port."""
         app = web.Application()
-        app.router.add_post("/webhooks/rest/webhook", self._webhook)
+        app.router.add_post("/webhooks/hub/webhook", self._webhook)
         app.router.add_get("/status", self._status)
         app.router.add_get("/health", self._actions_health)
         self._server = await aiohttp_server(app, host="127.0.0.1")
