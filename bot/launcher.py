@@ -202,7 +202,6 @@ class Stack:
             "hub": {
                 **common,
                 "ENGINE_URL": self.engine_url,
-                "ACTIONS_URL": f"http://{LOOPBACK}:{self.ports.actions}",
                 "ENGINE_TOKEN": self.token,
                 "ENGINE_TIMEOUT": str(self.engine_timeout),
                 "ACTIONS_URL": self.actions_url,
