@@ -1,0 +1,98 @@
+"""Reads a resident's own words as an answer to the step on screen, before anything else.
+
+「ひっこしはしてないです」 at a step that asks about moving is an answer, not a new topic;
+「いえのなかで なくしたかも」 picks a branch; 「電話がつながらない」 names a known problem; and
+「2ファクタ認証って何？」 asks about a word of the step. The NLU model reads the message first, but
+only the step knows what its answers look like, so the guide asks here before it trusts a topic.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from bot.procedures import Problem, ProcedureStep, StepChoice
+
+# Messages that mean "stop the guide" as a whole, compared after normalising.
+STOP_PHRASES = frozenset(
+    {
+        "やめる",
+        "やめます",
+        "やめたい",
+        "やめとく",
+        "やめときます",
+        "中止",
+        "中止します",
+        "おしまい",
+        "もういい",
+        "もういいです",
+    }
+)
+# A question about a word: 「〇〇って何」, 「〇〇とは」, 「〇〇ってなんですか」.
+_TERM_QUESTION = re.compile(
+    r"(って|とは|て)(何|なに|なん|どういう|どんな)|とは[?？]?$|って[?？]$|(何|なに|なん)(ですか|や|だ)?[?？]?$"
+)
+# A topic named only to say it does not apply: 「ひっこしはしてないです」, 「引っ越しはしません」.
+_NEGATED = re.compile(
+    r"してない|していない|してません|しとらん|してへん|しない|しません|ないです|ありません|いらない|いりません"
+)
+_SPACES = re.compile(r"[\s\u3000、。,.!！?？]+")
+
+
+@dataclass(frozen=True)
+class StepAnswer:
+    """What the resident's words say about the step: a choice, a known problem, or a word they ask about."""
+
+    choice: StepChoice | None = None
+    problem: Problem | None = None
+    term: str | None = None
+
+
+def normalized(text: str) -> str:
+    """NFKC, lower case, without spaces or punctuation, so 「いえの なかで」 meets 「いえのなかで」."""
+    return _SPACES.sub("", unicodedata.normalize("NFKC", text)).lower()
+
+
+def is_button_payload(text: str) -> bool:
+    """Quick replies that send an intent ("/affirm") carry no words of the resident's."""
+    return text.lstrip().startswith("/")
+
+
+def says_stop(text: str) -> bool:
+    """Whether the message as a whole asks to stop the guide."""
+    return normalized(text).removesuffix("です") in STOP_PHRASES or normalized(text) in STOP_PHRASES
+
+
+def says_not(text: str) -> bool:
+    """Whether the message denies what it names (「引っ越しはしてない」), so it is no request for that topic."""
+    return bool(_NEGATED.search(normalized(text)))
+
+
+def _matches(words: tuple[str, ...], text: str) -> bool:
+    return _longest_match(words, text) > 0
+
+
+def _longest_match(words: tuple[str, ...], text: str) -> int:
+    """The length of the longest of these words found in the text (0 when none is)."""
+    return max((len(normalized(word)) for word in words if normalized(word) and normalized(word) in text), default=0)
+
+
+def read_step_answer(text: str, step: ProcedureStep, glossary: dict[str, str]) -> StepAnswer | None:
+    """The step's reading of the message, or None when the words say nothing the step knows."""
+    if not text or is_button_payload(text):
+        return None
+    words = normalized(text)
+    # The longest word wins, so 「えいすうじ」 picks 英数字 over 数字 and 「してない」 beats 「した」.
+    scored = [(_longest_match((choice.label, *choice.words), words), choice) for choice in step.choices]
+    best = max(scored, key=lambda item: item[0], default=(0, None))
+    if best[1] is not None and best[0] > 0:
+        return StepAnswer(choice=best[1])
+    if _TERM_QUESTION.search(words):
+        for term in glossary:  # longest first, so 署名用電子証明書 wins over 電子証明書
+            if normalized(term) in words:
+                return StepAnswer(term=term)
+    for problem in step.problems:
+        if _matches(problem.words, words):
+            return StepAnswer(problem=problem)
+    return None
