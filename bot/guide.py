@@ -338,9 +338,11 @@ class Guide:
             return self._show_step(replace(state, step=state.step - 1, step_failures=0), [])
         if intent == "inform_device":
             procedure = self.catalog[state.procedure or ""]
+            if state.device is None and procedure.asks_device:
+                answer = "guide_device_unknown" if unknown_device else "guide_ask_device"
+                return Turn((Reply(answer),), DEVICE_REPLIES, replace(state, awaiting="device"))
             if unknown_device or state.device is None:
-                if procedure.asks_device:
-                    return Turn((Reply("guide_device_unknown"),), DEVICE_REPLIES, replace(state, awaiting="device"))
+                # The phone is known already, or the steps do not depend on it (「ぱすわーどはABC…」).
                 return self._show_step(state, [Reply("guide_answer_unclear")])
             return self._show_step(state, [Reply("guide_device_set", params={"device": DEVICE_NAMES[state.device]})])
         if intent == "goodbye":

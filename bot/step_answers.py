@@ -37,6 +37,7 @@ _TERM_QUESTION = re.compile(
 _NEGATED = re.compile(
     r"してない|していない|してません|しとらん|してへん|しない|しません|ないです|ありません|いらない|いりません"
 )
+_DONT_KNOW = re.compile(r"わから|分から|わかりません|知らない|しらない|わかんない|わからん")
 _SPACES = re.compile(r"[\s\u3000、。,.!！?？]+")
 
 
@@ -73,9 +74,19 @@ def _matches(words: tuple[str, ...], text: str) -> bool:
     return _longest_match(words, text) > 0
 
 
+def _found(word: str, text: str) -> bool:
+    # A word of one or two characters (はい, する) counts only where the message starts with it:
+    # 「した」 is no answer inside 「ほかの手続きもしたいです」.
+    if len(word) <= 2:
+        return text.startswith(word)
+    return word in text
+
+
 def _longest_match(words: tuple[str, ...], text: str) -> int:
     """The length of the longest of these words found in the text (0 when none is)."""
-    return max((len(normalized(word)) for word in words if normalized(word) and normalized(word) in text), default=0)
+    return max(
+        (len(normalized(word)) for word in words if normalized(word) and _found(normalized(word), text)), default=0
+    )
 
 
 def read_step_answer(text: str, step: ProcedureStep, glossary: dict[str, str]) -> StepAnswer | None:
@@ -83,12 +94,15 @@ def read_step_answer(text: str, step: ProcedureStep, glossary: dict[str, str]) -
     if not text or is_button_payload(text):
         return None
     words = normalized(text)
+    asks_term = bool(_TERM_QUESTION.search(words))
+    if _DONT_KNOW.search(words) and not asks_term:
+        return None  # 「わからない」 asks for the plainer wording, whatever else it contains
     # The longest word wins, so 「えいすうじ」 picks 英数字 over 数字 and 「してない」 beats 「した」.
     scored = [(_longest_match((choice.label, *choice.words), words), choice) for choice in step.choices]
     best = max(scored, key=lambda item: item[0], default=(0, None))
     if best[1] is not None and best[0] > 0:
         return StepAnswer(choice=best[1])
-    if _TERM_QUESTION.search(words):
+    if asks_term:
         for term in glossary:  # longest first, so 署名用電子証明書 wins over 電子証明書
             if normalized(term) in words:
                 return StepAnswer(term=term)

@@ -20,12 +20,14 @@ from bot.guide import (
     GuideState,
     Turn,
 )
+from bot.guide import MENU_GROUPS as guide_groups_table
 from bot.procedures import PROCEDURE_INTENTS, load_catalog
 from bot.wording import load_wording
 
 WORDING = load_wording()
 # A weekday morning, when the example city's desk is open.
 OPEN_HOURS = datetime.datetime(2026, 11, 30, 10, 0, tzinfo=JAPAN)
+SATURDAY_NIGHT = datetime.datetime(2026, 11, 28, 22, 30, tzinfo=JAPAN)
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +38,10 @@ def guide() -> Guide:
 def texts(turn: Turn) -> list[str]:
     """The turn's messages as the resident reads them."""
     return [reply.text or WORDING[reply.response or ""].format(**reply.params) for reply in turn.replies]
+
+
+def guide_groups() -> dict[str, tuple[str, tuple]]:
+    return dict(guide_groups_table)
 
 
 def progress(text: str) -> tuple[int, int]:
@@ -229,3 +235,114 @@ def test_an_unrecognised_device_is_asked_again(guide: Guide) -> None:
     asked = guide.respond(replace(turn.state, device=None), "inform_device")
     assert asked.state.awaiting == "device"
     assert asked.quick_replies == DEVICE_REPLIES
+
+
+def test_an_unknown_phone_at_the_device_question_is_met_kindly(guide: Guide) -> None:
+    asked = guide.respond(GuideState(), "portal_login")
+    for name in ("らくらくホン", "arrows"):
+        turn = guide.respond(asked.state, "inform_device", {"device": name}, text=f"{name}です")
+        assert turn.replies[0].response == "guide_device_unknown"
+        assert turn.quick_replies == DEVICE_REPLIES and turn.state.awaiting == "device"
+        assert name not in "\n".join(texts(turn))
+
+
+def test_a_password_read_as_a_device_repeats_the_step(guide: Guide) -> None:
+    turn = start(guide, "bank_account")
+    answer = guide.respond(turn.state, "inform_device", {"device": "ABC"}, text="ぱすわーどはABC12345です")
+    assert texts(answer)[-1] == texts(turn)[-1] and answer.state.device == "iphone"
+    assert "ABC" not in "\n".join(texts(answer))
+
+
+def test_stop_after_a_handoff_offer_stops_and_resume_takes_one_tap(guide: Guide) -> None:
+    turn = start(guide, "bank_account")
+    offered = guide.respond(guide.respond(turn.state, "deny").state, "deny")
+    assert offered.state.handoff_reason == "step_failed"
+    stopped = guide.respond(offered.state, "deny", text="やめる")
+    assert stopped.state.procedure is None and stopped.replies[0].response == "guide_stopped"
+    resumed = guide.respond(offered.state, "resume", text="/resume")
+    assert texts(resumed)[-1] == texts(turn)[-1]
+    paused = guide.respond(turn.state, "goodbye", text="また今度")
+    assert texts(guide.respond(paused.state, "resume", text="/resume"))[-1] == texts(turn)[-1]
+
+
+def test_answers_in_own_words_at_a_step(all_online: Guide) -> None:
+    guide = all_online
+    allowance = start(guide, "child_allowance")
+    not_moved = guide.respond(allowance.state, "moving", text="ひっこしはしてないです")
+    assert not_moved.state.procedure == "child_allowance" and not_moved.state.step == 1
+    pin = guide.respond(start(guide, "pin_forgot").state, "affirm")
+    digits = guide.respond(pin.state, "nlu_fallback", text="すうじの4けたのほう")
+    assert digits.state.step == 2
+    lost = guide.respond(guide.respond(GuideState(), "card_lost").state, "affirm")
+    at_home = guide.respond(lost.state, "card_lost", text="いえのなかで なくしたかも")
+    steps = [step.id for step in guide.catalog["card_lost"].steps_for(None)]
+    assert at_home.state.step == steps.index("report_city")
+    no_line = guide.respond(guide.respond(GuideState(), "card_lost").state, "deny", text="電話がつながらない")
+    said = "\n".join(texts(no_line))
+    assert "0570-783-578" in said and "050-3818-1250" in said
+
+
+def test_choosing_not_to_register_is_no_failure(guide: Guide) -> None:
+    turn = start(guide, "health_insurance")
+    declined = guide.respond(turn.state, "deny", text="登録しない")
+    said = "\n".join(texts(declined))
+    assert "資格確認書" in said and "うまくいかない" not in said and "おつかれさまでした" not in said
+    assert declined.state.procedure is None
+
+
+def test_the_pc_branch_of_the_smartphone_procedure_ends_with_what_to_do_instead(guide: Guide) -> None:
+    turn = start(guide, "smartphone_cert", device="pc")
+    ended = guide.respond(turn.state, "affirm")
+    said = "\n".join(texts(ended))
+    assert "おつかれさまでした" not in said and "スマホをお持ちなら" in said
+
+
+def test_at_night_the_handoff_says_when_the_desk_opens_and_what_works_now(guide: Guide) -> None:
+    night = Guide(guide.catalog, guide.city, guide.glossary, guide.wording, clock=lambda: SATURDAY_NIGHT)
+    person = night.respond(GuideState(), "human_handoff")
+    said = "\n".join(texts(person))
+    assert "職員がお手伝いします" not in said
+    assert "月曜日" in texts(person)[0] and "8時30分" in texts(person)[0]
+    lost = night.respond(night.respond(GuideState(), "card_lost").state, "human_handoff")
+    said = "\n".join(texts(lost))
+    assert said.count("0120-95-0178") == 1 and "24時間365日" in said
+    assert said.index("0120-95-0178") < said.index(guide.city.helpdesk.phone), "what works now comes first"
+
+
+def test_leaked_number_and_mynapoint_get_their_own_answers(guide: Guide) -> None:
+    leaked = guide.respond(GuideState(), "number_leaked", text="マイナンバーを教えてしまった")
+    assert leaked.state.procedure is None and "変えられる" in texts(leaked)[0]
+    point = guide.respond(GuideState(), "ask_mynapoint", text="マイナポイントはまだもらえますか")
+    assert "終わりました" in texts(point)[0]
+
+
+def test_the_menu_comes_in_groups(guide: Guide) -> None:
+    assert len(MENU_REPLIES) <= 7
+    group = guide.respond(GuideState(), "show_menu", text='/show_menu{"menu_group":"city"}')
+    assert {reply.payload for reply in group.quick_replies} >= {"/moving", "/car_ownership"}
+    offered = {reply.payload for reply in MENU_REPLIES} | {
+        reply.payload for key in ("card", "login", "money", "city") for reply in guide_groups()[key][1]
+    }
+    assert {f"/{intent}" for intent in PROCEDURE_INTENTS} <= offered
+
+
+def test_a_removed_number_shows_the_notice_and_the_same_step(guide: Guide) -> None:
+    turn = start(guide, "bank_account")
+    again = guide.respond(turn.state, "pin_forgot", text="暗証番号は［消しました］です", redacted=True)
+    assert again.replies[0].response == "guide_redacted"
+    assert texts(again)[-1] == texts(turn)[-1] and again.state.procedure == "bank_account"
+
+
+# The table-driven walk of every procedure, branch, step and kind of answer lives in its own module
+# (tests/guide_every_answer.py) and runs as part of this file, which is the one `make test` lists.
+from tests.guide_every_answer import (  # noqa: E402
+    test_every_answer_outside_a_step_keeps_the_limits,
+    test_every_opening_keeps_the_limits,
+    test_every_step_meets_every_kind_of_answer,
+)
+
+__all__ = [
+    "test_every_answer_outside_a_step_keeps_the_limits",
+    "test_every_opening_keeps_the_limits",
+    "test_every_step_meets_every_kind_of_answer",
+]
