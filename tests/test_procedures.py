@@ -155,7 +155,7 @@ def test_city_hours_are_validated_and_read_in_japan_time(tmp_path: Path) -> None
     data["helpdesk"]["open"] = {"weekdays": "8時半から"}
     path = tmp_path / "city.yml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    with pytest.raises(CityError, match="open.weekdays"):
+    with pytest.raises(CityError, match=r"open\.weekdays"):
         load_city(path)
 
 
