@@ -296,7 +296,7 @@ class Guide:
         }
 
     def _answer_resume(self, state: GuideState, intent: str) -> Turn:
-        if intent in ("resume", "affirm", "repeat"):
+        if intent == "resume" or (intent == "affirm" and state.awaiting == "resume"):
             return self._show_step(replace(state, awaiting=None, returning=False), [Reply("guide_resume")])
         if intent in ("deny", "go_back") and state.awaiting == "resume":
             return self._stop(state)

@@ -346,3 +346,26 @@ __all__ = [
     "test_every_opening_keeps_the_limits",
     "test_every_step_meets_every_kind_of_answer",
 ]
+
+
+def test_a_new_topic_said_with_a_negative_verb_is_still_a_new_topic(guide: Guide) -> None:
+    turn = start(guide, "bank_account")
+    asked = guide.respond(turn.state, "portal_login", text="マイナポータルにログインできないです")
+    assert asked.state.awaiting == "switch"
+
+
+@pytest.mark.parametrize(
+    ("text", "term"),
+    [
+        ("2ファクタ認証って何ですか", "2ファクタ認証"),
+        ("にふぁくたにんしょうってなに", None),
+        ("ICカードリーダライタとは？", "ICカードリーダライタ"),
+        ("マイナポータルを開いて何も出ない", None),
+    ],
+)
+def test_a_question_about_a_word_of_the_step_is_answered(guide: Guide, text: str, term: str | None) -> None:
+    from bot.step_answers import read_step_answer
+
+    step = guide.catalog["smartphone_cert"].steps_for("iphone")[0]
+    answer = read_step_answer(text, step, guide.glossary)
+    assert (answer.term if answer else None) == term
