@@ -189,10 +189,17 @@ class Guide:
         if redacted:
             # The hub removed a typed number: say so and ask the same question again, never change topic.
             return self._ask_again(state, [Reply("guide_redacted")])
-        if intent == "human_handoff":
-            return self.offer_person(state, "asked")
         if intent == "stop" or (text and says_stop(text)):
             return self._stop(state) if state.procedure else self._menu(state, [Reply("guide_menu")])
+        at_step = state.procedure is not None and state.awaiting is None and not state.returning
+        if at_step and text and not is_button_payload(text):
+            # The step reads the words first: 「電話がつながらない」 names its known problem, even when the
+            # model took it for a request for a person.
+            answer = read_step_answer(text, self._current_step(state), self.glossary)
+            if answer is not None:
+                return self._step_answered(state, answer)
+        if intent == "human_handoff":
+            return self.offer_person(state, "asked")
         if intent == "security_concern":
             return self._aside(state, ("guide_security_never_ask", "guide_security_staff", "guide_security_scam"))
         if intent == "number_leaked":
@@ -201,11 +208,6 @@ class Guide:
             return self._aside(state, ("guide_mynapoint_ended",))
         if intent == "volunteer_booking":
             return self._volunteer(state)
-        at_step = state.procedure is not None and state.awaiting is None and not state.returning
-        if at_step and text and not is_button_payload(text):
-            answer = read_step_answer(text, self._current_step(state), self.glossary)
-            if answer is not None:
-                return self._step_answered(state, answer)
         if intent == "show_menu":
             return self._show_menu(state, text)
         if intent == "nlu_fallback":

@@ -369,3 +369,9 @@ def test_a_question_about_a_word_of_the_step_is_answered(guide: Guide, text: str
     step = guide.catalog["smartphone_cert"].steps_for("iphone")[0]
     answer = read_step_answer(text, step, guide.glossary)
     assert (answer.term if answer else None) == term
+
+
+def test_a_known_problem_wins_over_a_request_for_a_person(guide: Guide) -> None:
+    turn = guide.respond(GuideState(), "card_lost")
+    no_line = guide.respond(turn.state, "human_handoff", text="電話がつながらない")
+    assert "050-3818-1250" in "\n".join(texts(no_line)) and no_line.state.handoff_reason is None
