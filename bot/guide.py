@@ -18,92 +18,38 @@ from bot.contacts import ContactReply, contact_replies, desk_is_open, handoff_in
 from bot.glossary import terms_to_explain
 from bot.plain_japanese import MAX_MESSAGES_PER_TURN, MAX_TURN_CHARS
 from bot.procedures import CHOICE_END, CHOICE_NEXT, Procedure, ProcedureStep, StepChoice
+from bot.quick_replies import (
+    CHOICE_STEP_TAIL,
+    DEVICE_NAMES,
+    DEVICE_REPLIES,
+    MENU_BACK,
+    MENU_GROUPS,
+    MENU_REPLIES,
+    PERSON,
+    RESUME_REPLIES,
+    STEP_REPLIES,
+    YES_NO_REPLIES,
+    QuickReply,
+)
 from bot.step_answers import StepAnswer, is_button_payload, read_step_answer, says_not, says_stop
 from bot.wording import render
 
 MAX_STEP_FAILURES = 2
 MAX_FALLBACKS = 2
-DEVICE_NAMES = {"iphone": "iPhone", "android": "Android", "pc": "パソコン"}
-
-
-@dataclass(frozen=True)
-class QuickReply:
-    """A channel-neutral button: the label shown and the message it sends."""
-
-    title: str
-    payload: str
-
-
-PERSON = QuickReply("人と話したい", "/human_handoff")
-STEP_REPLIES = (
-    QuickReply("できました", "/affirm"),
-    QuickReply("できません", "/deny"),
-    QuickReply("わからない", "/dont_understand"),
-    QuickReply("もう一度", "/repeat"),
-    QuickReply("前に戻る", "/go_back"),
-    PERSON,
-)
-# A step with choices offers them instead of できました / できません: a choice is never a failure.
-CHOICE_STEP_TAIL = (STEP_REPLIES[2], STEP_REPLIES[3], STEP_REPLIES[4], PERSON)
-DEVICE_REPLIES = (
-    *(QuickReply(name, f'/inform_device{{"device":"{device}"}}') for device, name in DEVICE_NAMES.items()),
-    QuickReply("わからない", "/dont_understand"),
-    PERSON,
-)
-YES_NO_REPLIES = (QuickReply("はい", "/affirm"), QuickReply("いいえ", "/deny"), PERSON)
-RESUME_REPLIES = (QuickReply("続きから", "/resume"), QuickReply("やめる", "/stop"), PERSON)
-
-
-def _group(key: str) -> str:
-    return f'/show_menu{{"menu_group":"{key}"}}'
-
-
-# The menu shows a few groups at a time; a senior reads one short list, not ten buttons.
-MENU_GROUPS: dict[str, tuple[str, tuple[QuickReply, ...]]] = {
-    "card": (
-        "カードのこと",
-        (
-            QuickReply("カードを作りたい", "/card_apply"),
-            QuickReply("カードを受け取る", "/card_receive"),
-            QuickReply("カードの更新", "/card_renew"),
-            QuickReply("カードをなくした", "/card_lost"),
-        ),
-    ),
-    "login": (
-        "暗証番号・ログイン",
-        (
-            QuickReply("暗証番号を忘れた", "/pin_forgot"),
-            QuickReply("ログインできない", "/portal_login"),
-            QuickReply("スマホにカードを入れる", "/smartphone_cert"),
-        ),
-    ),
-    "money": (
-        "保険証・口座・税金",
-        (
-            QuickReply("保険証の登録", "/health_insurance"),
-            QuickReply("公金受取口座", "/bank_account"),
-            QuickReply("確定申告", "/tax_filing"),
-        ),
-    ),
-    "city": (
-        "くらしの手続き",
-        (
-            QuickReply("引っ越し", "/moving"),
-            QuickReply("コンビニで証明書", "/convenience_store"),
-            QuickReply("児童手当", "/child_allowance"),
-            QuickReply("介護の申請", "/nursing_care"),
-            QuickReply("罹災証明書", "/disaster_certificate"),
-            QuickReply("車の手続き", "/car_ownership"),
-        ),
-    ),
-}
-MENU_REPLIES = (
-    QuickReply("カードをなくした", "/card_lost"),
-    *(QuickReply(title, _group(key)) for key, (title, _) in MENU_GROUPS.items()),
-    QuickReply("会って教えてほしい", "/volunteer_booking"),
-    PERSON,
-)
-MENU_BACK = QuickReply("ほかの手続き", "/show_menu")
+__all__ = [
+    "DEVICE_NAMES",
+    "DEVICE_REPLIES",
+    "MENU_GROUPS",
+    "MENU_REPLIES",
+    "RESUME_REPLIES",
+    "STEP_REPLIES",
+    "YES_NO_REPLIES",
+    "Guide",
+    "GuideState",
+    "QuickReply",
+    "Reply",
+    "Turn",
+]
 
 
 @dataclass(frozen=True)

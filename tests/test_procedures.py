@@ -11,7 +11,8 @@ import pytest
 import yaml
 
 from bot.city import CityError, load_city
-from bot.procedures import PROCEDURE_INTENTS, CatalogError, load_catalog, parse_procedure, report
+from bot.procedure_report import report
+from bot.procedures import PROCEDURE_INTENTS, CatalogError, load_catalog, parse_procedure
 
 ROOT = Path(__file__).resolve().parent.parent
 FACTS_PHONE = "0120-95-0178"
