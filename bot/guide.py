@@ -31,7 +31,7 @@ from bot.quick_replies import (
     YES_NO_REPLIES,
     QuickReply,
 )
-from bot.step_answers import StepAnswer, is_button_payload, read_step_answer, says_not, says_stop
+from bot.step_answers import StepAnswer, asked_term, is_button_payload, read_step_answer, says_not, says_stop
 from bot.wording import render
 
 MAX_STEP_FAILURES = 2
@@ -144,6 +144,13 @@ class Guide:
             answer = read_step_answer(text, self._current_step(state), self.glossary)
             if answer is not None:
                 return self._step_answered(state, answer)
+        term = None if at_step else asked_term(text, self.glossary)
+        if term is not None:
+            # 「マイナポータルって何？」 outside a step asks what a word means, not to start that procedure.
+            explanation = Reply("guide_term", params={"term": term, "explanation": self.glossary[term]})
+            return self._ask_again(
+                replace(state, explained_terms=tuple(sorted({*state.explained_terms, term}))), [explanation]
+            )
         if intent == "human_handoff":
             return self.offer_person(state, "asked")
         if intent == "security_concern":

@@ -87,6 +87,16 @@ def _longest_match(words: tuple[str, ...], text: str) -> int:
     )
 
 
+def asked_term(text: str, glossary: dict[str, str]) -> str | None:
+    """The glossary word a message asks about (「マイナポータルって何？」), if it asks about one."""
+    if not text or is_button_payload(text):
+        return None
+    words = normalized(text)
+    if not _TERM_QUESTION.search(words):
+        return None
+    return next((term for term in glossary if normalized(term) in words), None)  # longest first
+
+
 def read_step_answer(text: str, step: ProcedureStep, glossary: dict[str, str]) -> StepAnswer | None:
     """The step's reading of the message, or None when the words say nothing the step knows."""
     if not text or is_button_payload(text):

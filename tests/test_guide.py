@@ -375,3 +375,11 @@ def test_a_known_problem_wins_over_a_request_for_a_person(guide: Guide) -> None:
     turn = guide.respond(GuideState(), "card_lost")
     no_line = guide.respond(turn.state, "human_handoff", text="電話がつながらない")
     assert "050-3818-1250" in "\n".join(texts(no_line)) and no_line.state.handoff_reason is None
+
+
+def test_asking_what_a_word_means_outside_a_step_explains_it(guide: Guide) -> None:
+    turn = guide.respond(GuideState(), "portal_login", text="マイナポータルって何？")
+    assert texts(turn)[0].startswith("ことば：「マイナポータル」") and turn.state.procedure is None
+    asked = guide.respond(GuideState(), "portal_login")
+    device = guide.respond(asked.state, "nlu_fallback", text="NFCってなんですか")
+    assert texts(device)[0].startswith("ことば：「NFC」") and device.quick_replies == DEVICE_REPLIES
