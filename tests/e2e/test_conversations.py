@@ -215,3 +215,14 @@ def test_a_typed_pin_repeats_the_step_instead_of_changing_topic(resident: Reside
     texts = resident.say("暗証番号は1234です")
     assert texts[-1] == step
     assert not any(CATALOG["pin_forgot"].summary in text for text in texts)
+
+
+def test_a_lone_surrogate_gets_an_answer(resident: Resident) -> None:
+    texts = resident.say("\ud83d")
+    assert texts and all(texts)
+    assert_turn_shape(resident.messages)
+
+
+def test_asking_for_mynapoint_and_a_leaked_number(resident: Resident) -> None:
+    assert "終わりました" in resident.say("マイナポイントはまだもらえますか")[0]
+    assert "市区町村の窓口" in "\n".join(resident.say("マイナンバーを教えてしまった"))
