@@ -12,8 +12,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.city import load_city
 from bot.glossary import load_glossary
-from bot.guide import Guide, GuideState, Turn
+from bot.guide import DEVICE_NAMES, Guide, GuideState, Turn
 from bot.procedures import load_catalog
+from bot.wording import load_wording
 
 _NUMBER_SLOTS = ("step", "step_failures", "fallbacks")
 
@@ -21,7 +22,7 @@ _NUMBER_SLOTS = ("step", "step_failures", "fallbacks")
 @lru_cache(maxsize=1)
 def guide() -> Guide:
     """The guide, built once per action-server process from the validated content."""
-    return Guide(load_catalog(), load_city(), load_glossary())
+    return Guide(load_catalog(), load_city(), load_glossary(), load_wording())
 
 
 def state_from_slots(tracker: Tracker) -> GuideState:
@@ -35,6 +36,8 @@ def state_from_slots(tracker: Tracker) -> GuideState:
             value = int(value)
         elif field.name == "explained_terms":
             value = tuple(value)
+        elif field.name == "device" and value not in DEVICE_NAMES:
+            continue  # a name the guide does not know is no device: it asks again
         values[field.name] = value
     return GuideState(**values)
 
@@ -50,13 +53,15 @@ def slot_events(before: GuideState, after: GuideState) -> list[EventType]:
 
 
 def utter(dispatcher: CollectingDispatcher, turn: Turn) -> None:
-    """Send each reply of the turn, every one carrying the turn's quick replies."""
+    """Send each reply of the turn; the turn's quick replies go once, on its last message."""
     buttons = [{"title": reply.title, "payload": reply.payload} for reply in turn.quick_replies]
-    for reply in turn.replies:
+    last = len(turn.replies) - 1
+    for index, reply in enumerate(turn.replies):
+        extra = {"buttons": buttons} if index == last and buttons else {}
         if reply.response:
-            dispatcher.utter_message(response=reply.response, buttons=buttons, **reply.params)
+            dispatcher.utter_message(response=reply.response, **extra, **reply.params)
         else:
-            dispatcher.utter_message(text=reply.text, buttons=buttons)
+            dispatcher.utter_message(text=reply.text, **extra)
 
 
 class ActionGuide(Action):
@@ -72,8 +77,10 @@ class ActionGuide(Action):
             for entity in tracker.latest_message.get("entities", [])
             if isinstance(entity.get("value"), str)
         }
+        metadata = tracker.latest_message.get("metadata") or {}
+        text = tracker.latest_message.get("text") or ""
         before = state_from_slots(tracker)
-        turn = guide().respond(before, intent, entities)
+        turn = guide().respond(before, intent, entities, text=text, redacted=metadata.get("redacted") is True)
         utter(dispatcher, turn)
         return slot_events(before, turn.state)
 

@@ -2,59 +2,54 @@
 
 The guide is plain Python with no Rasa in it: the action server keeps its state in slots
 and turns its replies into bot messages. Fixed wording lives in domain.yml as responses
-named ``guide_*``; procedure wording comes from data/procedures/.
+named ``guide_*``; procedure wording comes from data/procedures/. Every turn stays within
+the per-turn limits of bot.plain_japanese (the LINE and kiosk channels need them).
 """
 
 from __future__ import annotations
 
+import datetime
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from bot.city import City
+from bot.city import JAPAN, City
+from bot.contacts import ContactReply, contact_replies, desk_is_open, handoff_intro
 from bot.glossary import terms_to_explain
-from bot.procedures import Procedure, ProcedureStep
+from bot.plain_japanese import MAX_MESSAGES_PER_TURN, MAX_TURN_CHARS
+from bot.procedures import CHOICE_END, CHOICE_NEXT, Procedure, ProcedureStep, StepChoice
+from bot.quick_replies import (
+    CHOICE_STEP_TAIL,
+    DEVICE_NAMES,
+    DEVICE_REPLIES,
+    MENU_BACK,
+    MENU_GROUPS,
+    MENU_REPLIES,
+    PERSON,
+    RESUME_REPLIES,
+    STEP_REPLIES,
+    YES_NO_REPLIES,
+    QuickReply,
+)
+from bot.step_answers import StepAnswer, asked_term, is_button_payload, read_step_answer, says_not, says_stop
+from bot.wording import render
 
 MAX_STEP_FAILURES = 2
 MAX_FALLBACKS = 2
-DEVICE_NAMES = {"iphone": "iPhone", "android": "Android", "pc": "パソコン"}
-
-
-@dataclass(frozen=True)
-class QuickReply:
-    """A channel-neutral button: the label shown and the message it sends."""
-
-    title: str
-    payload: str
-
-
-PERSON = QuickReply("人と話したい", "/human_handoff")
-STEP_REPLIES = (
-    QuickReply("できました", "/affirm"),
-    QuickReply("できません", "/deny"),
-    QuickReply("わからない", "/dont_understand"),
-    QuickReply("もう一度", "/repeat"),
-    QuickReply("前に戻る", "/go_back"),
-    PERSON,
-)
-DEVICE_REPLIES = (
-    *(QuickReply(name, f'/inform_device{{"device":"{device}"}}') for device, name in DEVICE_NAMES.items()),
-    QuickReply("わからない", "/dont_understand"),
-    PERSON,
-)
-YES_NO_REPLIES = (QuickReply("はい", "/affirm"), QuickReply("いいえ", "/deny"), PERSON)
-RESUME_REPLIES = (QuickReply("続きから", "/resume"), QuickReply("やめる", "/deny"), PERSON)
-MENU_REPLIES = (
-    QuickReply("カードを作りたい", "/card_apply"),
-    QuickReply("ログインできない", "/portal_login"),
-    QuickReply("暗証番号を忘れた", "/pin_forgot"),
-    QuickReply("カードをなくした", "/card_lost"),
-    QuickReply("保険証の登録", "/health_insurance"),
-    QuickReply("公金受取口座", "/bank_account"),
-    QuickReply("引っ越し", "/moving"),
-    QuickReply("コンビニで証明書", "/convenience_store"),
-    QuickReply("会って教えてほしい", "/volunteer_booking"),
-    PERSON,
-)
+__all__ = [
+    "DEVICE_NAMES",
+    "DEVICE_REPLIES",
+    "MENU_GROUPS",
+    "MENU_REPLIES",
+    "RESUME_REPLIES",
+    "STEP_REPLIES",
+    "YES_NO_REPLIES",
+    "Guide",
+    "GuideState",
+    "QuickReply",
+    "Reply",
+    "Turn",
+]
 
 
 @dataclass(frozen=True)
@@ -91,42 +86,99 @@ class Turn:
     state: GuideState
 
 
-class Guide:
-    """Decides each turn of the guidance from the resident's intent and the current state."""
+def japan_now() -> datetime.datetime:
+    """The time in Japan, where the city's desk keeps its hours."""
+    return datetime.datetime.now(JAPAN)
 
-    def __init__(self, catalog: dict[str, Procedure], city: City, glossary: dict[str, str]) -> None:
+
+def _reply(contact: ContactReply) -> Reply:
+    return Reply(contact.response, contact.text, contact.params)
+
+
+class Guide:
+    """Decides each turn of the guidance from the resident's intent, words and the current state."""
+
+    def __init__(
+        self,
+        catalog: dict[str, Procedure],
+        city: City,
+        glossary: dict[str, str],
+        wording: dict[str, str],
+        clock: Callable[[], datetime.datetime] = japan_now,
+    ) -> None:
         self.catalog = catalog
         self.city = city
         self.glossary = glossary
+        self.wording = wording
+        self.clock = clock
 
     # --- entry point -----------------------------------------------------------------
-    def respond(self, state: GuideState, intent: str, entities: dict[str, str] | None = None) -> Turn:
-        """The bot's turn after the resident's message with this intent."""
+    def respond(
+        self,
+        state: GuideState,
+        intent: str,
+        entities: dict[str, str] | None = None,
+        text: str = "",
+        redacted: bool = False,
+    ) -> Turn:
+        """The bot's turn after the resident's message: its intent, entities, words and whether a number was removed."""
         entities = entities or {}
-        if entities.get("device") in DEVICE_NAMES:
-            state = replace(state, device=entities["device"])
+        named = entities.get("device")
+        unknown_device = named is not None and named not in DEVICE_NAMES
+        if named in DEVICE_NAMES:
+            state = replace(state, device=named)
         if intent != "nlu_fallback":
             state = replace(state, fallbacks=0)
+        return self._within_limits(self._decide(state, intent, text, unknown_device, redacted))
 
+    def _decide(self, state: GuideState, intent: str, text: str, unknown_device: bool, redacted: bool) -> Turn:
+        if redacted:
+            # The hub removed a typed number: say so and ask the same question again, never change topic.
+            return self._ask_again(state, [Reply("guide_redacted")])
+        if intent == "stop" or (text and says_stop(text)):
+            return self._stop(state) if state.procedure else self._menu(state, [Reply("guide_menu")])
+        at_step = state.procedure is not None and state.awaiting is None and not state.returning
+        if at_step and text and not is_button_payload(text):
+            # The step reads the words first: 「電話がつながらない」 names its known problem, even when the
+            # model took it for a request for a person.
+            answer = read_step_answer(text, self._current_step(state), self.glossary)
+            if answer is not None:
+                return self._step_answered(state, answer)
+        term = None if at_step else asked_term(text, self.glossary)
+        if term is not None:
+            # 「マイナポータルって何？」 outside a step asks what a word means, not to start that procedure.
+            explanation = Reply("guide_term", params={"term": term, "explanation": self.glossary[term]})
+            return self._ask_again(
+                replace(state, explained_terms=tuple(sorted({*state.explained_terms, term}))), [explanation]
+            )
         if intent == "human_handoff":
             return self.offer_person(state, "asked")
+        if intent == "security_concern":
+            return self._aside(state, ("guide_security_never_ask", "guide_security_staff", "guide_security_scam"))
+        if intent == "number_leaked":
+            return self._aside(state, ("guide_number_leaked", "guide_number_leaked_where", "guide_security_scam"))
+        if intent == "ask_mynapoint":
+            return self._aside(state, ("guide_mynapoint_ended",))
         if intent == "volunteer_booking":
             return self._volunteer(state)
-        if intent == "security_concern":
-            return self._security(state)
+        if intent == "show_menu":
+            return self._show_menu(state, text)
         if intent == "nlu_fallback":
-            return self._fallback(state)
+            return self._fallback(state, unknown_device)
         if intent in self.catalog:
+            if at_step and intent not in (state.procedure, "card_lost") and text and says_not(text):
+                # 「ひっこしはしてないです」 names a topic only to deny it: an answer, not a request.
+                return self._show_step(state, [Reply("guide_answer_unclear")])
             return self._procedure_requested(state, intent)
         if state.procedure is None:
             return self._without_procedure(state, intent)
         if state.awaiting == "device":
-            return self._answer_device(state, intent)
+            return self._answer_device(state, intent, unknown_device)
         if state.awaiting == "switch":
             return self._answer_switch(state, intent)
-        if state.awaiting == "resume" or state.returning:
+        if intent == "resume" or state.awaiting == "resume" or state.returning:
             return self._answer_resume(state, intent)
-        return self._at_step(state, intent)
+        return self._at_step(state, intent, unknown_device)
 
     # --- starting, switching and resuming --------------------------------------------
     def _procedure_requested(self, state: GuideState, intent: str) -> Turn:
@@ -144,17 +196,15 @@ class Guide:
         return self._start(state, intent)
 
     def _start(self, state: GuideState, intent: str) -> Turn:
+        """The opening: what this is, what to have ready, then the first question or step."""
         procedure = self.catalog[intent]
         replies = [Reply(text=text) for text in procedure.urgent]
-        replies.append(Reply("guide_intro", params={"title": procedure.title}))
-        replies.append(Reply(text=procedure.summary))
+        replies.append(Reply("guide_intro", params={"title": procedure.title, "summary": procedure.summary}))
         if procedure.city_key and not self.city.online_services.get(procedure.city_key, False):
             replies.append(Reply("guide_not_online", params={"city": self.city.name}))
-            replies.extend(self._contacts(("city_helpdesk",)))
-            return self._explained(Turn(tuple(replies), MENU_REPLIES, replace(state, procedure=None)))
-        replies.append(Reply(text=procedure.for_whom))
+            replies.extend(_reply(contact) for contact in contact_replies(self.city, ("city_helpdesk",), self.clock()))
+            return Turn(tuple(replies), MENU_REPLIES, replace(state, procedure=None))
         replies.append(Reply("guide_prepare", params={"items": "\n".join(f"・{item}" for item in procedure.prepare)}))
-        replies.append(Reply("guide_how_to_answer"))
         state = replace(
             state,
             procedure=intent,
@@ -163,16 +213,20 @@ class Guide:
             awaiting=None,
             pending_procedure=None,
             returning=False,
+            handoff_reason=None,
         )
         if procedure.asks_device and state.device is None:
             replies.append(Reply("guide_ask_device"))
-            return self._explained(Turn(tuple(replies), DEVICE_REPLIES, replace(state, awaiting="device")))
+            return Turn(tuple(replies), DEVICE_REPLIES, replace(state, awaiting="device"))
         return self._show_step(state, replies)
 
-    def _answer_device(self, state: GuideState, intent: str) -> Turn:
-        if state.device is not None and intent == "inform_device":
+    def _answer_device(self, state: GuideState, intent: str, unknown_device: bool) -> Turn:
+        if state.device is not None and intent == "inform_device" and not unknown_device:
             name = DEVICE_NAMES[state.device]
             return self._show_step(replace(state, awaiting=None), [Reply("guide_device_set", params={"device": name})])
+        if unknown_device or intent == "inform_device":
+            # A phone we do not know by name (らくらくホン, arrows): say how to tell, never repeat the name.
+            return Turn((Reply("guide_device_unknown"),), DEVICE_REPLIES, state)
         if intent == "dont_understand":
             return Turn((Reply("guide_device_help"),), DEVICE_REPLIES, state)
         if intent == "go_back":
@@ -199,7 +253,7 @@ class Guide:
     def _answer_resume(self, state: GuideState, intent: str) -> Turn:
         if intent == "resume" or (intent == "affirm" and state.awaiting == "resume"):
             return self._show_step(replace(state, awaiting=None, returning=False), [Reply("guide_resume")])
-        if intent == "deny" and state.awaiting == "resume":
+        if intent in ("deny", "go_back") and state.awaiting == "resume":
             return self._stop(state)
         return self._offer_resume(state)
 
@@ -210,36 +264,41 @@ class Guide:
 
     def _stop(self, state: GuideState) -> Turn:
         title = self.catalog[state.procedure or ""].title
-        return Turn(
-            (Reply("guide_stopped", params={"title": title}), Reply("guide_menu")),
-            MENU_REPLIES,
-            replace(state, procedure=None, step=0, step_failures=0, awaiting=None, pending_procedure=None),
+        stopped = replace(
+            state, procedure=None, step=0, step_failures=0, awaiting=None, pending_procedure=None, returning=False
         )
+        return self._menu(stopped, [Reply("guide_stopped", params={"title": title}), Reply("guide_menu")])
 
     # --- inside a procedure ----------------------------------------------------------
-    def _at_step(self, state: GuideState, intent: str) -> Turn:
+    def _at_step(self, state: GuideState, intent: str, unknown_device: bool) -> Turn:
         step = self._current_step(state)
+        if intent in ("affirm", "deny") and step.choices:
+            choice = next((c for c in step.choices if c.intent == intent), None)
+            if choice is not None:
+                return self._chosen(state, choice)
         if intent == "affirm":
-            return self._advance(state)
+            return self._advance(state, [])
         if intent == "deny":
             return self._failed(state, step)
         if intent == "dont_understand":
-            return self._explained(
-                Turn(
-                    (Reply("guide_plain_intro"), Reply(text=step.plainer(state.device))),
-                    STEP_REPLIES,
-                    state,
-                )
-            )
+            replies = [Reply("guide_plain_intro"), Reply(text=step.plainer(state.device), params={"explain": True})]
+            return Turn(tuple(replies), self._step_replies(step), state)
         if intent == "repeat":
             return self._show_step(state, [])
+        if intent == "resume":
+            return self._show_step(state, [Reply("guide_resume")])
         if intent == "go_back":
             if state.step == 0:
                 return self._show_step(state, [Reply("guide_back_first")])
             return self._show_step(replace(state, step=state.step - 1, step_failures=0), [])
         if intent == "inform_device":
-            if state.device is None:  # a device was mentioned but not recognised
-                return Turn((Reply("guide_ask_device"),), DEVICE_REPLIES, replace(state, awaiting="device"))
+            procedure = self.catalog[state.procedure or ""]
+            if state.device is None and procedure.asks_device:
+                answer = "guide_device_unknown" if unknown_device else "guide_ask_device"
+                return Turn((Reply(answer),), DEVICE_REPLIES, replace(state, awaiting="device"))
+            if unknown_device or state.device is None:
+                # The phone is known already, or the steps do not depend on it (「ぱすわーどはABC…」).
+                return self._show_step(state, [Reply("guide_answer_unclear")])
             return self._show_step(state, [Reply("guide_device_set", params={"device": DEVICE_NAMES[state.device]})])
         if intent == "goodbye":
             number, _ = self._position(state)
@@ -247,7 +306,7 @@ class Guide:
             return Turn(
                 (Reply("guide_goodbye_paused", params={"title": title, "number": number}),),
                 RESUME_REPLIES,
-                state,
+                replace(state, awaiting="resume"),
             )
         if intent == "thanks":
             return self._show_step(state, [Reply("guide_thanks_in_step")])
@@ -255,11 +314,41 @@ class Guide:
             return self._show_step(state, [Reply("guide_out_of_scope")])
         return self._offer_resume(state)
 
-    def _advance(self, state: GuideState) -> Turn:
+    def _step_answered(self, state: GuideState, answer: StepAnswer) -> Turn:
+        if answer.choice is not None:
+            return self._chosen(state, answer.choice)
+        if answer.term is not None:
+            explanation = Reply("guide_term", params={"term": answer.term, "explanation": self.glossary[answer.term]})
+            explained = tuple(sorted({*state.explained_terms, answer.term}))
+            return self._show_step(replace(state, explained_terms=explained), [explanation])
+        problem = answer.problem
+        assert problem is not None
+        replies = (
+            Reply("guide_problem", params={"cause": problem.cause, "fix": problem.fix}),
+            Reply("guide_try_again"),
+        )
+        return Turn(replies, self._step_replies(self._current_step(state)), state)
+
+    def _chosen(self, state: GuideState, choice: StepChoice) -> Turn:
+        """A resident's choice at a step: say what it means, then go where it leads (never a failure)."""
+        before = [Reply(text=choice.reply, params={"explain": True})] if choice.reply else []
+        if choice.then == CHOICE_NEXT:
+            return self._advance(state, before)
+        if choice.then == CHOICE_END:
+            procedure = self.catalog[state.procedure or ""]
+            ended = replace(state, procedure=None, step=0, step_failures=0, awaiting=None)
+            return self._menu(ended, [*before, Reply("guide_ended", params={"title": procedure.title})])
+        steps = self.catalog[state.procedure or ""].steps_for(state.device)
+        target = next((i for i, step in enumerate(steps) if step.id == choice.then), None)
+        if target is None:  # the branch's step is not shown for this device: carry on in order
+            return self._advance(state, before)
+        return self._show_step(replace(state, step=target, step_failures=0), before)
+
+    def _advance(self, state: GuideState, before: list[Reply]) -> Turn:
         procedure = self.catalog[state.procedure or ""]
         if state.step + 1 >= len(procedure.steps_for(state.device)):
-            return self._finish(state, procedure)
-        return self._show_step(replace(state, step=state.step + 1, step_failures=0), [])
+            return self._finish(state, procedure, before)
+        return self._show_step(replace(state, step=state.step + 1, step_failures=0), before)
 
     def _failed(self, state: GuideState, step: ProcedureStep) -> Turn:
         failures = state.step_failures + 1
@@ -267,19 +356,22 @@ class Guide:
         if failures >= MAX_STEP_FAILURES:
             return self.offer_person(state, "step_failed")
         replies = [Reply("guide_problems_intro")]
-        replies.extend(Reply("guide_problem", params={"cause": p.cause, "fix": p.fix}) for p in step.problems)
-        replies.append(Reply("guide_try_again"))
-        return self._explained(Turn(tuple(replies), STEP_REPLIES, state))
+        replies.extend(
+            Reply("guide_problem", params={"cause": p.cause, "fix": p.fix, "explain": True}) for p in step.problems
+        )
+        return Turn(tuple(replies), self._step_replies(step), state)
 
-    def _finish(self, state: GuideState, procedure: Procedure) -> Turn:
+    def _finish(self, state: GuideState, procedure: Procedure, before: list[Reply]) -> Turn:
+        ending = procedure.ending_for(state.device)
+        closing = "guide_done" if ending.achieved else "guide_ended"
         replies = (
-            Reply("guide_done", params={"title": procedure.title}),
-            Reply(text=procedure.done_summary),
-            Reply(text=procedure.done_next),
-            Reply("guide_menu_after_done"),
+            *before,
+            Reply(closing, params={"title": procedure.title}),
+            Reply(text=ending.summary),
+            Reply(text=ending.next),
         )
         finished = replace(state, procedure=None, step=0, step_failures=0, awaiting=None)
-        return self._explained(Turn(replies, MENU_REPLIES, finished))
+        return Turn(replies, MENU_REPLIES, finished)
 
     def _current_step(self, state: GuideState) -> ProcedureStep:
         steps = self.catalog[state.procedure or ""].steps_for(state.device)
@@ -289,13 +381,41 @@ class Guide:
         steps = self.catalog[state.procedure or ""].steps_for(state.device)
         return min(state.step, len(steps) - 1) + 1, len(steps)
 
+    def _step_replies(self, step: ProcedureStep) -> tuple[QuickReply, ...]:
+        if not step.choices:
+            return STEP_REPLIES
+        return (*(QuickReply(choice.label, choice.label) for choice in step.choices), *CHOICE_STEP_TAIL)
+
     def _show_step(self, state: GuideState, before: list[Reply]) -> Turn:
         number, total = self._position(state)
         step = self._current_step(state)
-        params = {"number": number, "total": total, "instruction": step.instruction(state.device)}
-        return self._explained(Turn((*before, Reply("guide_step", params=params)), STEP_REPLIES, state))
+        params = {"number": number, "total": total, "instruction": step.instruction(state.device), "explain": True}
+        return Turn((*before, Reply("guide_step", params=params)), self._step_replies(step), state)
+
+    def _ask_again(self, state: GuideState, before: list[Reply]) -> Turn:
+        """Ask the question the resident is answering again, after what must be said first."""
+        if state.procedure is None:
+            return self._menu(state, [*before, Reply("guide_menu")])
+        if state.awaiting == "device":
+            return Turn((*before, Reply("guide_ask_device")), DEVICE_REPLIES, state)
+        if state.awaiting == "switch":
+            return Turn((*before, Reply("guide_switch_ask", params=self._switch_params(state))), YES_NO_REPLIES, state)
+        if state.awaiting == "resume" or state.returning:
+            offer = self._offer_resume(state)
+            return replace(offer, replies=(*before, *offer.replies))
+        return self._show_step(state, before)
 
     # --- outside a procedure ---------------------------------------------------------
+    def _menu(self, state: GuideState, replies: list[Reply]) -> Turn:
+        return Turn(tuple(replies), MENU_REPLIES, state)
+
+    def _show_menu(self, state: GuideState, text: str) -> Turn:
+        group = next((key for key in MENU_GROUPS if f'"{key}"' in text), None)
+        if group is None:
+            return self._menu(state, [Reply("guide_menu")])
+        title, buttons = MENU_GROUPS[group]
+        return Turn((Reply("guide_menu_group", params={"group": title}),), (*buttons, MENU_BACK, PERSON), state)
+
     def _without_procedure(self, state: GuideState, intent: str) -> Turn:
         simple = {
             "greet": "utter_greet",
@@ -304,88 +424,110 @@ class Guide:
             "out_of_scope": "guide_out_of_scope",
         }
         if intent in simple:
-            replies: tuple[Reply, ...] = (Reply(simple[intent]),)
+            replies = [Reply(simple[intent])]
             if intent != "goodbye":
-                replies += (Reply("guide_menu"),)
-            return Turn(replies, MENU_REPLIES, state)
+                replies.append(Reply("guide_menu"))
+            return self._menu(state, replies)
         if intent == "inform_device" and state.device:
-            return Turn(
-                (Reply("guide_device_set", params={"device": DEVICE_NAMES[state.device]}), Reply("guide_menu")),
-                MENU_REPLIES,
-                state,
+            return self._menu(
+                state, [Reply("guide_device_set", params={"device": DEVICE_NAMES[state.device]}), Reply("guide_menu")]
             )
-        return Turn((Reply("guide_menu"),), MENU_REPLIES, state)
+        return self._menu(state, [Reply("guide_menu")])
 
-    def _fallback(self, state: GuideState) -> Turn:
+    def _fallback(self, state: GuideState, unknown_device: bool) -> Turn:
         state = replace(state, fallbacks=state.fallbacks + 1)
         if state.fallbacks >= MAX_FALLBACKS:
             return self.offer_person(replace(state, fallbacks=0), "not_understood")
-        replies = (Reply("guide_fallback"),)
-        if state.procedure is not None and state.awaiting is None:
-            return Turn(replies, STEP_REPLIES, state)
-        return Turn(replies, self._current_replies(state), state)
+        if state.awaiting == "device":
+            return Turn(
+                (Reply("guide_device_unknown" if unknown_device else "guide_ask_device"),), DEVICE_REPLIES, state
+            )
+        return self._ask_again(state, [Reply("guide_fallback")])
 
     def _current_replies(self, state: GuideState) -> tuple[QuickReply, ...]:
         if state.procedure is None:
             return MENU_REPLIES
+        if state.awaiting is None and not state.returning:
+            return self._step_replies(self._current_step(state))
         return {"device": DEVICE_REPLIES, "switch": YES_NO_REPLIES, "resume": RESUME_REPLIES}.get(
-            state.awaiting or "", STEP_REPLIES
+            state.awaiting or "", RESUME_REPLIES
         )
 
-    def _security(self, state: GuideState) -> Turn:
-        replies = (Reply("guide_security_never_ask"), Reply("guide_security_staff"), Reply("guide_security_scam"))
-        return Turn(replies, self._current_replies(state), state)
+    def _aside(self, state: GuideState, responses: tuple[str, ...]) -> Turn:
+        """Answer a side question, then leave the resident where they were (with a way back to the step)."""
+        replies = [Reply(name) for name in responses]
+        if state.procedure is not None and state.awaiting is None:
+            replies.append(Reply("guide_back_to_step"))
+        return Turn(tuple(replies), self._current_replies(state), state)
 
     def _volunteer(self, state: GuideState) -> Turn:
-        replies = (Reply("guide_volunteer_intro"), *self._contacts(("in_person_help",)))
+        contacts = contact_replies(self.city, ("in_person_help",), self.clock())
+        replies = (Reply("guide_volunteer_intro"), *(_reply(contact) for contact in contacts))
         return Turn(replies, self._current_replies(state), state)
 
     # --- people ----------------------------------------------------------------------
     def offer_person(self, state: GuideState, reason: str) -> Turn:
         """The one place where the resident is offered a person.
 
-        Until live handoff exists this gives the city helpdesk and in-person help; the
-        reason and the step reached stay in the state for the handoff to pick up.
+        Until live handoff exists this gives the city helpdesk and the lines that answer now;
+        at night it says when the desk opens. The reason and the step reached stay in the
+        state for the handoff to pick up, and 「続きから」 or 「やめる」 answer it in one tap.
         """
-        intro = {"asked": "guide_handoff_asked", "step_failed": "guide_handoff_step_failed"}.get(
-            reason, "guide_handoff_not_understood"
-        )
-        help_keys: tuple[str, ...] = ("city_helpdesk", "in_person_help")
+        now = self.clock()
+        keys: tuple[str, ...] = ("city_helpdesk", "in_person_help")
         if state.procedure is not None:
-            help_keys = tuple(dict.fromkeys((*self.catalog[state.procedure].help, *help_keys)))
-        replies = (Reply(intro), *self._contacts(help_keys))
-        if state.procedure is not None:
-            replies += (Reply("guide_handoff_continue"),)
+            keys = tuple(dict.fromkeys(("city_helpdesk", *self.catalog[state.procedure].help, "in_person_help")))
+        contacts = [_reply(contact) for contact in contact_replies(self.city, keys, now)]
+        desk, others = contacts[0], contacts[1:]
+        closing = [Reply("guide_handoff_continue")] if state.procedure is not None else []
+        intro = _reply(handoff_intro(self.city, reason, now))
+        # The city's desk is always offered; other lines as far as the turn's limits allow.
+        chosen: list[Reply] = []
+        for other in others:
+            if self._fits([intro, desk, *chosen, other, *closing]):
+                chosen.append(other)
+        # At night what works now comes first (the national lines), then the desk with its hours.
+        ordered = [*chosen, desk] if desk_is_open(self.city, now) is False else [desk, *chosen]
+        replies = [intro, *ordered]
+        replies.extend(closing)
         state = replace(state, handoff_reason=reason, step_failures=0)
-        return Turn(replies, RESUME_REPLIES if state.procedure else MENU_REPLIES, state)
+        if state.procedure is None:
+            return self._menu(state, replies)
+        return Turn(tuple(replies), RESUME_REPLIES, replace(state, awaiting="resume"))
 
-    def _contacts(self, keys: tuple[str, ...]) -> list[Reply]:
-        replies = []
-        for key in keys:
-            if key == "city_helpdesk":
-                desk = self.city.helpdesk
-                params = {"name": desk.name, "place": desk.place, "phone": desk.phone, "hours": desk.hours}
-                replies.append(Reply("guide_contact_city_helpdesk", params=params))
-            elif key == "in_person_help":
-                help_ = self.city.in_person_help
-                params = {"name": help_.name, "place": help_.place, "hours": help_.hours}
-                replies.append(Reply("guide_contact_in_person_help", params=params))
-                if help_.booking:
-                    replies.append(Reply(text=help_.booking))
-            else:
-                replies.append(Reply(f"guide_contact_{key}"))
-        return replies
+    # --- per-turn limits and jargon --------------------------------------------------
+    def text_of(self, reply: Reply) -> str:
+        """The message as the resident reads it."""
+        if reply.text is not None:
+            return reply.text
+        params = {key: value for key, value in reply.params.items() if key != "explain"}
+        return render(self.wording, reply.response or "", params)
 
-    # --- jargon ----------------------------------------------------------------------
-    def _explained(self, turn: Turn) -> Turn:
-        """Put a plain explanation before the first message that uses each new jargon term."""
+    def _fits(self, replies: list[Reply]) -> bool:
+        texts = [self.text_of(reply) for reply in replies]
+        return len(texts) <= MAX_MESSAGES_PER_TURN and sum(len(text) for text in texts) <= MAX_TURN_CHARS
+
+    def _within_limits(self, turn: Turn) -> Turn:
+        """Explain new jargon just before the step message that uses it, as far as the turn's limits allow.
+
+        Words not explained here are explained when the resident taps わからない or asks
+        「〇〇って何？」, so a long turn never floods the resident.
+        """
         explained = set(turn.state.explained_terms)
-        replies: list[Reply] = []
-        for reply in turn.replies:
-            words = " ".join(str(v) for v in (reply.text, *reply.params.values()) if v)
-            for term in terms_to_explain(words, self.glossary, explained):
-                explained.add(term)
-                replies.append(Reply("guide_term", params={"term": term, "explanation": self.glossary[term]}))
-            replies.append(reply)
+        replies = [
+            replace(reply, params={k: v for k, v in reply.params.items() if k != "explain"}) for reply in turn.replies
+        ]
+        wanted = [bool(reply.params.get("explain")) for reply in turn.replies]
+        index = 0
+        while index < len(replies):
+            if wanted[index]:
+                for term in terms_to_explain(self.text_of(replies[index]), self.glossary, explained):
+                    explanation = Reply("guide_term", params={"term": term, "explanation": self.glossary[term]})
+                    candidate = [*replies[:index], explanation, *replies[index:]]
+                    if self._fits(candidate):
+                        replies, wanted = candidate, [*wanted[:index], False, *wanted[index:]]
+                        explained.add(term)
+                        index += 1
+            index += 1
         state = replace(turn.state, explained_terms=tuple(sorted(explained)))
         return Turn(tuple(replies), turn.quick_replies, state)

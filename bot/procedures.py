@@ -39,6 +39,10 @@ PROCEDURE_INTENTS = (
 )
 CONTACT_KEYS = ("city_helpdesk", "in_person_help", "my_number_line", "card_suspension_line")
 TITLE_MAX = 20
+CHOICE_LABEL_MAX = 12
+# Where a choice leads: the next step, the end of the guide (its reply says what to do instead), or a step id.
+CHOICE_NEXT, CHOICE_END = "next", "end"
+CHOICE_INTENTS = ("affirm", "deny")
 
 
 class CatalogError(ValueError):
@@ -51,6 +55,19 @@ class Problem:
 
     cause: str
     fix: str
+    words: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class StepChoice:
+    """One answer a step offers (「していません」, 「数字4けた」): a resident's choice, never a failure."""
+
+    id: str
+    label: str
+    then: str
+    reply: str = ""
+    words: tuple[str, ...] = ()
+    intent: str | None = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +81,7 @@ class ProcedureStep:
     devices: Mapping[str, str] = field(default_factory=dict)
     plain_devices: Mapping[str, str] = field(default_factory=dict)
     only_for: tuple[str, ...] = ()
+    choices: tuple[StepChoice, ...] = ()
 
     def applies_to(self, device: str | None) -> bool:
         """Whether the step is shown to a resident using this device."""
@@ -87,6 +105,15 @@ class Source:
 
 
 @dataclass(frozen=True)
+class Ending:
+    """How the guide closes: what the resident has achieved (or what to do instead), and what comes next."""
+
+    summary: str
+    next: str
+    achieved: bool = True
+
+
+@dataclass(frozen=True)
 class Procedure:
     """A Mynaportal or My Number Card procedure, guided one step at a time."""
 
@@ -104,10 +131,15 @@ class Procedure:
     urgent: tuple[str, ...] = ()
     asks_device: bool = False
     city_key: str | None = None
+    done_devices: Mapping[str, Ending] = field(default_factory=dict)
 
     def steps_for(self, device: str | None) -> tuple[ProcedureStep, ...]:
         """The steps a resident with this device goes through, in order."""
         return tuple(step for step in self.steps if step.applies_to(device))
+
+    def ending_for(self, device: str | None) -> Ending:
+        """The closing for this device: a branch that achieves nothing says what to do instead."""
+        return self.done_devices.get(device or "", Ending(self.done_summary, self.done_next))
 
 
 class _Fields:
@@ -135,6 +167,14 @@ class _Fields:
             raise CatalogError(f"{self.where}: field '{key}' must be a non-empty list of texts.")
         return tuple(v.strip() for v in value)
 
+    def words(self, key: str) -> tuple[str, ...]:
+        value = self.data.get(key)
+        if value is None:
+            return ()
+        if not isinstance(value, list) or not all(isinstance(v, (str, int)) and str(v).strip() for v in value):
+            raise CatalogError(f"{self.where}: field '{key}' must list words a resident might type.")
+        return tuple(str(v).strip() for v in value)
+
     def device_texts(self, key: str) -> dict[str, str]:
         value = self.data.get(key) or {}
         if not isinstance(value, dict):
@@ -156,9 +196,13 @@ def _step(data: Any, where: str) -> ProcedureStep:
     if not isinstance(problems_data, list) or not 1 <= len(problems_data) <= 3:
         raise CatalogError(f"{where}: field 'problems' must list 1 to 3 causes with fixes.")
     problems = tuple(
-        Problem(cause=p.text("cause"), fix=p.text("fix"))
+        Problem(cause=p.text("cause"), fix=p.text("fix"), words=p.words("words"))
         for p in (_Fields(item, f"{where}.problems[{i}]") for i, item in enumerate(problems_data))
     )
+    choices_data = fields.data.get("choices") or []
+    if not isinstance(choices_data, list) or len(choices_data) == 1:
+        raise CatalogError(f"{where}: field 'choices' must list at least 2 answers, or be left out.")
+    choices = tuple(_choice(item, f"{where}.choices[{i}]") for i, item in enumerate(choices_data))
     only_for = fields.data.get("only_for") or []
     if not isinstance(only_for, list) or set(only_for) - set(DEVICES):
         raise CatalogError(f"{where}: field 'only_for' must list devices from {', '.join(DEVICES)}.")
@@ -170,10 +214,38 @@ def _step(data: Any, where: str) -> ProcedureStep:
         devices=fields.device_texts("devices"),
         plain_devices=fields.device_texts("plain_devices"),
         only_for=tuple(only_for),
+        choices=choices,
     )
     if step.plain == step.text:
         raise CatalogError(f"{where}: field 'plain' repeats 'text'; write a plainer, more detailed wording.")
     return step
+
+
+def _choice(data: Any, where: str) -> StepChoice:
+    fields = _Fields(data, where)
+    label = fields.text("label")
+    if len(label) > CHOICE_LABEL_MAX:
+        raise CatalogError(f"{where}: field 'label' is a button; keep it within {CHOICE_LABEL_MAX} characters.")
+    then = fields.text("then")
+    intent = fields.data.get("intent")
+    if intent is not None and intent not in CHOICE_INTENTS:
+        raise CatalogError(f"{where}: field 'intent' must be one of {CHOICE_INTENTS} (the はい/いいえ it stands for).")
+    choice = StepChoice(
+        id=fields.text("id"),
+        label=label,
+        then=then,
+        reply=fields.text("reply", optional=True),
+        words=fields.words("words"),
+        intent=intent,
+    )
+    if then == CHOICE_END and not choice.reply:
+        raise CatalogError(f"{where}: a choice that ends the guide needs a 'reply' saying what to do instead.")
+    return choice
+
+
+def _ending(data: Any, where: str) -> Ending:
+    fields = _Fields(data, where)
+    return Ending(summary=fields.text("summary"), next=fields.text("next"), achieved=False)
 
 
 def parse_procedure(data: Any, where: str, expected_id: str | None = None) -> Procedure:
@@ -194,7 +266,20 @@ def parse_procedure(data: Any, where: str, expected_id: str | None = None) -> Pr
     ids = [step.id for step in steps]
     if len(set(ids)) != len(ids):
         raise CatalogError(f"{where}: step ids repeat ({ids}); give each step its own id.")
+    for step in steps:
+        for choice in step.choices:
+            if choice.then not in (CHOICE_NEXT, CHOICE_END) and choice.then not in ids:
+                raise CatalogError(
+                    f"{where}: steps.{step.id} choice {choice.id!r} goes to {choice.then!r}; "
+                    f"use '{CHOICE_NEXT}', '{CHOICE_END}' or a step id of this file."
+                )
     done = _Fields(fields.data.get("done"), f"{where}: done")
+    done_devices_data = done.data.get("devices") or {}
+    if not isinstance(done_devices_data, dict) or set(done_devices_data) - set(DEVICES):
+        raise CatalogError(f"{where}: done.devices must map {', '.join(DEVICES)} to a summary and next.")
+    done_devices = {
+        device: _ending(item, f"{where}: done.devices.{device}") for device, item in done_devices_data.items()
+    }
     help_keys = fields.texts("help")
     unknown = set(help_keys) - set(CONTACT_KEYS)
     if unknown:
@@ -233,6 +318,7 @@ def parse_procedure(data: Any, where: str, expected_id: str | None = None) -> Pr
         urgent=fields.texts("urgent", optional=True),
         asks_device=asks_device,
         city_key=city_key,
+        done_devices=done_devices,
     )
 
 
@@ -270,14 +356,25 @@ def all_texts(procedure: Procedure) -> Iterable[tuple[str, str]]:
         for i, problem in enumerate(step.problems):
             yield f"steps.{step.id}.problems[{i}].cause", problem.cause
             yield f"steps.{step.id}.problems[{i}].fix", problem.fix
+        for choice in step.choices:
+            if choice.reply:
+                yield f"steps.{step.id}.choices.{choice.id}.reply", choice.reply
     yield "done.summary", procedure.done_summary
     yield "done.next", procedure.done_next
+    for device, ending in procedure.done_devices.items():
+        yield f"done.devices.{device}.summary", ending.summary
+        yield f"done.devices.{device}.next", ending.next
 
 
 def main(argv: list[str]) -> int:
-    """`check`: validate the catalog, the glossary and the city configuration."""
+    """`check`: validate the catalog, the glossary and the city configuration; `report`: print the wording."""
+    if argv[:1] == ["report"] and len(argv) <= 2:
+        from bot.procedure_report import report
+
+        print(report(argv[1] if len(argv) == 2 else None))
+        return 0
     if argv != ["check"]:
-        print("usage: python -m bot.procedures check", file=sys.stderr)
+        print("usage: python -m bot.procedures check | report [iphone|android|pc]", file=sys.stderr)
         return 2
     from bot.city import CityError, load_city
     from bot.glossary import GlossaryError, load_glossary

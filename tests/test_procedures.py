@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from bot.city import CityError, load_city
+from bot.procedure_report import report
 from bot.procedures import PROCEDURE_INTENTS, CatalogError, load_catalog, parse_procedure
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -104,3 +105,67 @@ def test_city_file_without_phone_is_rejected(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     with pytest.raises(CityError, match="phone"):
         load_city(path)
+
+
+@pytest.mark.parametrize(
+    ("choices", "message"),
+    [
+        ([{"id": "a", "label": "はい", "then": "next"}], "at least 2 answers"),
+        (
+            [{"id": "a", "label": "はい", "then": "nowhere"}, {"id": "b", "label": "いいえ", "then": "next"}],
+            "goes to 'nowhere'",
+        ),
+        (
+            [{"id": "a", "label": "はい", "then": "end"}, {"id": "b", "label": "いいえ", "then": "next"}],
+            "needs a 'reply'",
+        ),
+        (
+            [
+                {"id": "a", "label": "はい", "then": "next", "intent": "maybe"},
+                {"id": "b", "label": "いいえ", "then": "next"},
+            ],
+            "field 'intent'",
+        ),
+    ],
+)
+def test_broken_choices_are_rejected_with_field_and_fix(
+    good: dict[str, Any], choices: list[dict[str, Any]], message: str
+) -> None:
+    with pytest.raises(CatalogError, match=message) as error:
+        parse_procedure(mutate(good, ["steps", 0, "choices"], choices), "data/procedures/portal_login.yml")
+    assert "portal_login.yml" in str(error.value)
+    assert "steps[0]" in str(error.value) or "steps.install_app" in str(error.value)
+
+
+def test_every_choice_and_problem_word_is_typed_text(good: dict[str, Any]) -> None:
+    broken = mutate(good, ["steps", 0, "problems", 0, "words"], "つながらない")
+    with pytest.raises(CatalogError, match="words a resident might type"):
+        parse_procedure(broken, "data/procedures/portal_login.yml")
+
+
+def test_city_hours_are_validated_and_read_in_japan_time(tmp_path: Path) -> None:
+    data = yaml.safe_load((ROOT / "config/city.yml").read_text(encoding="utf-8"))
+    hours = load_city().helpdesk.open
+    assert hours is not None
+    monday_morning = datetime.datetime(2026, 11, 30, 1, 0, tzinfo=datetime.timezone.utc)  # 10:00 in Japan
+    assert hours.is_open(monday_morning)
+    assert not hours.is_open(monday_morning + datetime.timedelta(hours=12))
+    assert hours.spoken_next_opening(monday_morning + datetime.timedelta(hours=12)) == "明日の8時30分"
+    new_year = datetime.datetime(2026, 12, 30, 10, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=9)))
+    assert not hours.is_open(new_year) and hours.spoken_next_opening(new_year) == "1月4日（月曜日）の8時30分"
+    data["helpdesk"]["open"] = {"weekdays": "8時半から"}
+    path = tmp_path / "city.yml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(CityError, match=r"open\.weekdays"):
+        load_city(path)
+
+
+def test_staff_report_shows_each_procedure_as_a_resident_meets_it() -> None:
+    text = report()
+    catalog = load_catalog()
+    for procedure in catalog.values():
+        assert f"# {procedure.title}" in text
+        for step in procedure.steps:
+            assert step.text in text or all(v in text for v in step.devices.values()), step.id
+    assert "をご案内します" in text and "[できました | できません" in text
+    assert "選択「登録しない」→ 案内を終える" in text

@@ -36,6 +36,10 @@ def normalize(text: str) -> NormalizedText:
     chars: list[str] = []
     origins: list[int] = []
     for index, char in enumerate(text):
+        if "\ud800" <= char <= "\udfff":
+            # A lone surrogate (a broken emoji from some keyboards) cannot be encoded for Sudachi,
+            # which failed the whole turn and left the resident without an answer.
+            char = "\ufffd"
         for piece in unicodedata.normalize("NFKC", char):
             if piece in _VOICED_MARKS and chars:
                 chars[-1] = unicodedata.normalize("NFC", chars[-1] + piece)

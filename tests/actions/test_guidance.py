@@ -12,11 +12,22 @@ from actions.guidance import ActionGuide, ActionSessionStart, slot_events, state
 from bot.guide import GuideState
 
 
-def tracker(intent: str, slots: dict[str, Any], entities: list[dict[str, Any]] | None = None) -> Tracker:
+def tracker(
+    intent: str,
+    slots: dict[str, Any],
+    entities: list[dict[str, Any]] | None = None,
+    text: str = "x",
+    metadata: dict[str, Any] | None = None,
+) -> Tracker:
     return Tracker(
         sender_id="web:test",
         slots=slots,
-        latest_message={"intent": {"name": intent, "confidence": 0.9}, "entities": entities or [], "text": "x"},
+        latest_message={
+            "intent": {"name": intent, "confidence": 0.9},
+            "entities": entities or [],
+            "text": text,
+            "metadata": metadata or {},
+        },
         events=[],
         paused=False,
         followup_action=None,
@@ -37,10 +48,13 @@ def test_state_round_trips_through_slots() -> None:
     assert state_from_slots(tracker("affirm", {**slots, "step": 2.0})) == state
 
 
-def test_guide_action_starts_a_procedure_with_buttons_on_every_message() -> None:
+def test_guide_action_puts_the_turns_buttons_once_on_its_last_message() -> None:
     dispatcher, events = run(ActionGuide(), tracker("portal_login", {}))
-    assert dispatcher.messages
-    assert all(message["buttons"] for message in dispatcher.messages)
+    assert len(dispatcher.messages) >= 2
+    *earlier, last = dispatcher.messages
+    assert last["buttons"], last
+    assert {button["title"] for button in last["buttons"]} >= {"iPhone", "Android", "パソコン"}
+    assert all(not message["buttons"] for message in earlier), earlier
     slots = {event["name"]: event["value"] for event in events}
     assert slots["procedure"] == "portal_login"
     assert slots["awaiting"] == "device"
@@ -60,3 +74,28 @@ def test_session_start_marks_an_unfinished_procedure() -> None:
     _, events = run(ActionSessionStart(), tracker("greet", {}))
     names = {event.get("name"): event.get("value") for event in events if event["event"] == "slot"}
     assert names["returning"] is False
+
+
+def test_a_removed_number_repeats_the_step_instead_of_offering_the_pin_procedure() -> None:
+    slots = {"procedure": "bank_account", "step": 1.0}
+    metadata = {"channel": "web", "redacted": True}
+    dispatcher, events = run(
+        ActionGuide(), tracker("pin_forgot", slots, text="暗証番号は［消しました］です", metadata=metadata)
+    )
+    responses = [message["response"] for message in dispatcher.messages if message["response"] != "guide_term"]
+    assert responses == ["guide_redacted", "guide_step"]
+    assert not [event for event in events if event.get("name") == "procedure"]
+
+
+def test_an_unknown_phone_name_never_reaches_the_device_slot() -> None:
+    slots = {"procedure": "portal_login", "awaiting": "device", "step": 0.0}
+    entities = [{"entity": "device", "value": "らくらくホン"}]
+    dispatcher, events = run(ActionGuide(), tracker("inform_device", slots, entities, text="らくらくホンです"))
+    assert [message["response"] for message in dispatcher.messages] == ["guide_device_unknown"]
+    assert "らくらくホン" not in str(dispatcher.messages)
+    assert not [event for event in events if event.get("name") == "device"]
+
+
+def test_a_device_slot_holding_an_unknown_name_is_read_as_no_device() -> None:
+    state = state_from_slots(tracker("affirm", {"procedure": "moving", "device": "ABC", "step": 1.0}))
+    assert state.device is None and state.procedure == "moving"

@@ -18,7 +18,7 @@ def test_resume_after_restart(stack: Stack) -> None:
 
     later = Resident(stack.hub_url, session=resident.session)
     texts = later.say("こんにちは")
-    assert f"手順{reached[0]}" in texts[-1]
+    assert f"{reached[0]}つめの手順" in texts[-1]
     assert "続きから" in later.buttons
     texts = later.press("続きから")
     assert progress(texts) == reached
