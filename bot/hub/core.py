@@ -246,7 +246,9 @@ class ConversationCore:
         pin_context = resident_spoke_of_pin or bot_spoke_of_pin
         await self._db(lambda s: s.set_pin_context(conversation.id, pin_context))
         texts = [m for m in shown if m.text.strip()]
-        turn = await self._reply(conversation, "answered", [*notices, *texts], new_offer)
+        # The guide words its own notice of a removed number (metadata "redacted") and asks its question again;
+        # the hub's notice is only for turns the engine did not answer.
+        turn = await self._reply(conversation, "answered", texts, new_offer)
         turn.signals = signals
         if signals:
             logger.info("turn: conversation=%s signals=%s", conversation.id, [sorted(s) for s in signals])
