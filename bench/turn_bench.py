@@ -8,7 +8,6 @@ Writes bench/results/turns.json. Run with the hub environment: `make bench`.
 from __future__ import annotations
 
 import json
-import socket
 import statistics
 import sys
 import tempfile
@@ -87,21 +86,9 @@ def peak_memory_mb(pid: int) -> float:
     return float("nan")
 
 
-def free_ports() -> Ports:
-    sockets = [socket.socket() for _ in range(3)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        engine, actions, hub = (sock.getsockname()[1] for sock in sockets)
-    finally:
-        for sock in sockets:
-            sock.close()
-    return Ports(engine=engine, actions=actions, hub=hub)
-
-
 def main() -> None:
     with tempfile.TemporaryDirectory() as data_dir:
-        stack = Stack(data_dir=Path(data_dir), ports=free_ports(), engine_timeout=60.0)
+        stack = Stack(data_dir=Path(data_dir), ports=Ports.free(), engine_timeout=60.0)
         stack.start()
         try:
             sessions: dict[str, str] = {}

@@ -11,6 +11,7 @@ import json
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -55,6 +56,19 @@ class Ports:
     engine: int = 5005
     actions: int = 5055
     hub: int = 8080
+
+    @classmethod
+    def free(cls) -> Ports:
+        """Three loopback ports nobody listens on now, so test suites and benchmarks can run side by side."""
+        sockets = [socket.socket() for _ in range(3)]
+        try:
+            for sock in sockets:
+                sock.bind((LOOPBACK, 0))
+            engine, actions, hub = (int(sock.getsockname()[1]) for sock in sockets)
+        finally:
+            for sock in sockets:
+                sock.close()
+        return cls(engine=engine, actions=actions, hub=hub)
 
 
 @dataclass

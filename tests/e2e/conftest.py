@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -22,25 +21,12 @@ ROOT = Path(__file__).resolve().parents[2]
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     if not any((ROOT / "models").glob("*.tar.gz")):
         pytest.fail("no trained model in models/; run `make model` (make test does it)")
-    running = Stack(data_dir=tmp_path_factory.mktemp("stack"), ports=free_ports())
+    running = Stack(data_dir=tmp_path_factory.mktemp("stack"), ports=Ports.free())
     try:
         running.start()
         yield running
     finally:
         running.stop()
-
-
-def free_ports() -> Ports:
-    """Three loopback ports nobody listens on now, so several checkouts can run their suites at once."""
-    sockets = [socket.socket() for _ in range(3)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        engine, actions, hub = (sock.getsockname()[1] for sock in sockets)
-    finally:
-        for sock in sockets:
-            sock.close()
-    return Ports(engine=engine, actions=actions, hub=hub)
 
 
 def post_json(url: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:

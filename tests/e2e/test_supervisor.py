@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.launcher import ROOT, Ports, Stack
-from tests.e2e.conftest import Resident, free_ports
+from tests.e2e.conftest import Resident
 from tests.e2e.test_conversations import begin, progress
 
 
@@ -90,7 +90,7 @@ def processes_of(data_dir: Path, ports: Ports) -> list[int]:
 
 
 def test_sigterm_stops_every_child_even_while_one_is_being_restarted(tmp_path: Path) -> None:
-    ports = free_ports()
+    ports = Ports.free()
     command = [
         sys.executable, "-m", "bot.launcher", "--data-dir", str(tmp_path), "--hub-port", str(ports.hub),
         "--engine-port", str(ports.engine), "--actions-port", str(ports.actions),
