@@ -1,4 +1,4 @@
-"""The hub's client for the engine: Rasa's REST channel webhook and its HTTP API, over loopback."""
+"""The hub's client for the engine: its hub input channel (REST-shaped) and its HTTP API, over loopback."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ class EngineClient:
         self._timeout = aiohttp.ClientTimeout(total=timeout)
 
     async def send(self, conversation_id: str, text: str, metadata: dict[str, Any]) -> list[BotMessage]:
-        """Pass one message to the engine's REST channel and return what the assistant answers."""
+        """Pass one message to the engine's hub channel and return what the assistant answers."""
         body = {"sender": conversation_id, "message": text, "metadata": metadata}
         status, reply = await self._request("POST", self._webhook_url, json=body)
         if status != HTTPStatus.OK:

@@ -1,4 +1,4 @@
-"""A stand-in for the engine (Rasa's REST webhook and /status) and the action server's /health, on loopback.
+"""A stand-in for the engine (its hub webhook and /status) and the action server's /health, on loopback.
 
 Only for the hub's own tests: the end-to-end tests run the real Rasa server.
 """
@@ -22,7 +22,7 @@ MODEL_ID = "6f1c2d0e8b7a4f3c9e5d1a2b3c4d5e6f"
 
 
 class FakeEngine:
-    """Echoes each message as Rasa's REST channel would answer it, with the buttons it is told to offer."""
+    """Echoes each message as the engine's hub channel (REST-shaped) answers it, with the buttons it is told to offer."""
 
     def __init__(self) -> None:
         self.received: list[dict[str, Any]] = []
