@@ -22,7 +22,7 @@ MODEL_ID = "6f1c2d0e8b7a4f3c9e5d1a2b3c4d5e6f"
 
 
 class FakeEngine:
-    """Echoes each message as the engine's hub channel (REST-shaped) answers it, with the buttons it is told to offer."""
+    """Echoes each message as the engine's hub channel answers it, with the buttons it is told to offer."""
 
     def __init__(self) -> None:
         self.received: list[dict[str, Any]] = []
