@@ -159,13 +159,10 @@ class ConversationCore:
                 )
             token = secrets.token_urlsafe(32)
             return await self._db(lambda s: s.start_conversation(message.channel, token)), token
-        try:
-            return await self.find(message.channel, sender), None
-        except UnknownSession:
-            conversation = await self._db(
-                lambda s: s.start_conversation(message.channel, sender.user_id, sender.address)
-            )
-            return conversation, None
+        conversation = await self._db(
+            lambda s: s.find_or_start_conversation(message.channel, sender.user_id, sender.address)
+        )
+        return conversation, None
 
     async def _take_turn(self, conversation: Conversation, message: ResidentMessage) -> tuple[Turn, bool]:
         """The turn itself, under the conversation's lock; True when a late engine answer now owns the lock."""

@@ -246,6 +246,14 @@ class ConversationStore:
         )
         return self.conversation(conversation_id)
 
+    def find_or_start_conversation(self, channel: str, identity: str, address: str | None = None) -> Conversation:
+        """The platform user's conversation, started on their first message (one call: two first messages
+        arriving together still make one conversation, since the store runs one call at a time)."""
+        try:
+            return self.find_conversation(channel, identity)
+        except ConversationNotFound:
+            return self.start_conversation(channel, identity, address)
+
     def find_conversation(self, channel: str, identity: str) -> Conversation:
         """The conversation of this session token or platform user on this channel."""
         rows = self._db.table("conversations").rows_where(

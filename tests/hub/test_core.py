@@ -96,6 +96,17 @@ async def test_a_platform_user_keeps_one_conversation_that_does_not_reveal_them(
     assert fake_engine.received[0]["metadata"] == {"channel": "line", "redacted": False}
 
 
+async def test_two_first_messages_at_once_make_one_conversation(make_core: object, fake_engine: FakeEngine) -> None:
+    hub = await make_core()  # type: ignore[operator]
+    sender = PlatformUser(LINE_USER, LINE_USER)
+    first, second = await asyncio.gather(
+        hub.core.handle(ResidentMessage("line", sender, text="こんにちは")),
+        hub.core.handle(ResidentMessage("line", sender, text="カードのことです")),
+    )
+    assert first.conversation.id == second.conversation.id
+    assert len({body["sender"] for body in fake_engine.received}) == 1
+
+
 async def test_push_channels_get_the_answer_through_the_outbox(make_core: object) -> None:
     hub = await make_core()  # type: ignore[operator]
     turn = await hub.core.handle(ResidentMessage("line", PlatformUser(LINE_USER, LINE_USER), text="こんにちは"))
