@@ -182,7 +182,7 @@ class ConversationCore:
             engine_text, transcript_text, pin_word = payload, chosen, False
         else:
             assert message.text is not None
-            redaction = redact_personal_numbers(message.text, pin_expected=conversation.pin_context)
+            redaction = redact_personal_numbers(readable(message.text), pin_expected=conversation.pin_context)
             redacted = redaction.found
             if redacted:
                 notices.append(BotMessage(REDACTION_NOTICE))
@@ -290,6 +290,12 @@ class ConversationCore:
         task = asyncio.create_task(follow())
         self._late_answers.add(task)
         task.add_done_callback(self._late_answers.discard)
+
+
+def readable(text: str) -> str:
+    """The text with lone surrogates (half an emoji, from a broken client) as U+FFFD: SQLite, the logs and the
+    engine only take well-formed Unicode."""
+    return "".join("\ufffd" if "\ud800" <= char <= "\udfff" else char for char in text)
 
 
 def _redacted(message: BotMessage) -> BotMessage:

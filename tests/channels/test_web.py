@@ -279,6 +279,14 @@ async def test_personal_numbers_are_removed_before_the_engine_sees_them(
     assert secret.replace(" ", "").encode() not in on_disk
 
 
+async def test_half_an_emoji_reaches_the_engine_as_a_replacement_character(
+    hub: Hub, fake_engine: FakeEngine, tmp_path: Path
+) -> None:
+    status, answer = await post(hub, b'{"text": "\\ud83d \\u3053\\u3093\\u306b\\u3061\\u306f"}')
+    assert status == 200, answer
+    assert fake_engine.received[0]["message"] == "\ufffd こんにちは"
+
+
 async def test_a_pin_is_removed_before_the_engine_sees_it(hub: Hub, fake_engine: FakeEngine) -> None:
     await post(hub, {"text": "暗証番号は 4821 だと思います"})
     assert fake_engine.received[0]["message"] == f"暗証番号は {MARKER} だと思います"

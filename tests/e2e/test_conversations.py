@@ -168,9 +168,11 @@ def test_a_person_on_request(resident: Resident) -> None:
 def test_resident_back_days_later_is_offered_to_continue(resident: Resident, stack: Stack) -> None:
     begin(resident, "moving")
     reached = progress([resident.press("できました")[-1]])
-    token_hash = hashlib.sha256((resident.session or "").encode()).hexdigest()
+    identity_hash = hashlib.sha256((resident.session or "").encode()).hexdigest()
     with sqlite3.connect(stack.data_dir / "hub.db") as hub_db:
-        (conversation,) = hub_db.execute("select id from conversations where token_hash = ?", [token_hash]).fetchone()
+        (conversation,) = hub_db.execute(
+            "select id from conversations where identity_hash = ?", [identity_hash]
+        ).fetchone()
     # Rasa starts a new session when the last message is older than session_expiration_time.
     # Three days pass: every event of this conversation (column and stored JSON) moves into the past.
     with sqlite3.connect(stack.data_dir / "tracker.db") as tracker_db:

@@ -52,7 +52,7 @@ def test_a_dead_action_server_gets_the_apology_then_the_same_step(stack: Stack, 
 
 
 def test_a_dead_engine_gets_the_apology_and_the_conversation_goes_on(stack: Stack, resident: Resident) -> None:
-    begin(resident, "pin_forgot")
+    begin(resident, "portal_login")
     step = progress(resident.press("できました"))
     buttons = resident.buttons
     stack.kill("engine")
