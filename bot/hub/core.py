@@ -77,7 +77,6 @@ class Turn:
     outcome: Outcome
     messages: list[OutboxItem]
     session_token: str | None = None
-    redacted: bool = False
     signals: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -200,9 +199,7 @@ class ConversationCore:
         )
         if conversation.mode == "person":
             # A person has this conversation: the message waits in the transcript for them; the bot stays quiet.
-            turn = await self._reply(conversation, "with_person", notices, offer)
-            turn.redacted = redacted
-            return turn, False
+            return await self._reply(conversation, "with_person", notices, offer), False
 
         metadata = {"channel": conversation.channel, "redacted": redacted}
         call = asyncio.ensure_future(self._engine.send(conversation.id, engine_text, metadata))
@@ -211,15 +208,12 @@ class ConversationCore:
         except (TimeoutError, asyncio.TimeoutError):
             logger.warning("turn: conversation=%s engine slow, answer will follow", conversation.id)
             self._follow_late_answer(conversation, call, pin_word)
-            turn = await self._reply(conversation, "engine_slow", [*notices, *engine_slow_messages(self._city)], offer)
-            turn.redacted = redacted
-            return turn, True
+            slow = [*notices, *engine_slow_messages(self._city)]
+            return await self._reply(conversation, "engine_slow", slow, offer), True
         except (EngineUnavailable, EngineMisbehaved) as error:
             logger.warning("turn: conversation=%s engine failed: %s", conversation.id, error)
             answer = []
-        turn = await self._answer(conversation, answer, notices, offer, pin_word)
-        turn.redacted = redacted
-        return turn, False
+        return await self._answer(conversation, answer, notices, offer, pin_word), False
 
     async def _answer(
         self,
@@ -234,9 +228,8 @@ class ConversationCore:
         if not any(m.text.strip() for m in shown):
             # Rasa answers an empty list when an action fails: never leave the resident in silence.
             logger.warning("turn: conversation=%s the engine gave no answer", conversation.id)
-            turn = await self._reply(conversation, "engine_down", [*notices, *engine_down_messages(self._city)], offer)
-            turn.signals = signals
-            return turn
+            down = [*notices, *engine_down_messages(self._city)]
+            return await self._reply(conversation, "engine_down", down, offer, signals)
         replies = turn_replies(shown)
         new_offer = await self._db(lambda s: s.offer(conversation.id, replies))
         bot_spoke_of_pin = any(mentions_pin(m.text) for m in shown)
@@ -245,14 +238,17 @@ class ConversationCore:
         texts = [m for m in shown if m.text.strip()]
         # The guide words its own notice of a removed number (metadata "redacted") and asks its question again;
         # the hub's notice is only for turns the engine did not answer.
-        turn = await self._reply(conversation, "answered", texts, new_offer)
-        turn.signals = signals
         if signals:
             logger.info("turn: conversation=%s signals=%s", conversation.id, [sorted(s) for s in signals])
-        return turn
+        return await self._reply(conversation, "answered", texts, new_offer, signals)
 
     async def _reply(
-        self, conversation: Conversation, outcome: Outcome, messages: list[BotMessage], offer: Offer
+        self,
+        conversation: Conversation,
+        outcome: Outcome,
+        messages: list[BotMessage],
+        offer: Offer,
+        signals: list[dict[str, Any]] | None = None,
     ) -> Turn:
         """Write the turn's messages to the outbox, with the offer's buttons (as turn-bound keys) on the last."""
         keyed = [QuickReply(reply.title, offer.key(position)) for position, reply in enumerate(offer.replies)]
@@ -265,7 +261,7 @@ class ConversationCore:
         ]  # fmt: skip
         if items:
             self._on_outgoing(conversation.channel)
-        return Turn(conversation, outcome, items)
+        return Turn(conversation, outcome, items, signals=signals or [])
 
     def _follow_late_answer(
         self, conversation: Conversation, call: asyncio.Future[list[BotMessage]], resident_spoke_of_pin: bool
