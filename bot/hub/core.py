@@ -207,9 +207,11 @@ class ConversationCore:
             answer = await asyncio.wait_for(asyncio.shield(call), self._reply_timeout)
         except (TimeoutError, asyncio.TimeoutError):
             logger.warning("turn: conversation=%s engine slow, answer will follow", conversation.id)
-            self._follow_late_answer(conversation, call, pin_word)
             slow = [*notices, *engine_slow_messages(self._city)]
-            return await self._reply(conversation, "engine_slow", slow, offer), True
+            turn = await self._reply(conversation, "engine_slow", slow, offer)
+            # Only now does the late answer take over the lock: had writing the apology failed, handle() frees it.
+            self._follow_late_answer(conversation, call, pin_word)
+            return turn, True
         except (EngineUnavailable, EngineMisbehaved) as error:
             logger.warning("turn: conversation=%s engine failed: %s", conversation.id, error)
             answer = []
