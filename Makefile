@@ -14,7 +14,7 @@ ENGINE_TESTS := tests/nlu tests/actions tests/engine tests/test_procedures.py te
 	tests/test_plain_japanese.py tests/test_domain.py tests/scripts
 HUB_TESTS := tests/hub tests/channels tests/test_privacy.py tests/test_launcher.py tests/e2e
 
-.PHONY: run test install model check lint bench clean
+.PHONY: run test install debian-packages model check lint bench clean
 
 run: install check model
 	$(HUB)/bin/python -m bot.launcher --data-dir $(DATA_DIR)
@@ -24,7 +24,11 @@ test: install check lint model
 	$(RASA) test core --stories tests/stories --model models --out var/test-results/core --fail-on-prediction-errors --quiet
 	$(HUB)/bin/python -m pytest $(HUB_TESTS) -q -p no:cacheprovider
 
-install: $(ENGINE)/.installed $(HUB)/.installed
+install: debian-packages $(ENGINE)/.installed $(HUB)/.installed
+
+# Debian packages from requirements/debian.txt (browser tests, servers the tests start on loopback).
+debian-packages:
+	scripts/install-debian-packages
 
 $(ENGINE)/.installed: requirements/engine.lock scripts/find-python310
 	@python310=$$(scripts/find-python310) || exit 1; \
