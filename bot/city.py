@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import jpholiday
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,9 +44,10 @@ class OpeningHours:
 
     ranges: Mapping[str, tuple[datetime.time, datetime.time]] = field(default_factory=dict)
     closed_dates: frozenset[datetime.date] = frozenset()
+    closed_on_public_holidays: bool = False
 
     def _range(self, day: datetime.date) -> tuple[datetime.time, datetime.time] | None:
-        if day in self.closed_dates:
+        if day in self.closed_dates or (self.closed_on_public_holidays and jpholiday.is_holiday(day)):
             return None
         return self.ranges.get(_day_kind(day))
 
@@ -115,7 +117,7 @@ def _opening_hours(data: Any, where: str) -> OpeningHours | None:
     if data is None:
         return None
     fix = f"write e.g. 'weekdays: \"08:30-17:15\"' (keys {', '.join(DAY_KINDS)}, closed_dates)"
-    if not isinstance(data, dict) or set(data) - {*DAY_KINDS, "closed_dates"}:
+    if not isinstance(data, dict) or set(data) - {*DAY_KINDS, "closed_dates", "public_holidays"}:
         raise CityError(f"{where}: field 'open' must map {', '.join(DAY_KINDS)} to hours; {fix}.")
     ranges: dict[str, tuple[datetime.time, datetime.time]] = {}
     for kind in DAY_KINDS:
@@ -136,7 +138,10 @@ def _opening_hours(data: Any, where: str) -> OpeningHours | None:
     closed = data.get("closed_dates") or []
     if not isinstance(closed, list) or not all(isinstance(day, datetime.date) for day in closed):
         raise CityError(f"{where}: field 'open.closed_dates' must list dates like 2027-01-01.")
-    return OpeningHours(ranges, frozenset(closed))
+    holidays = data.get("public_holidays", "open")
+    if holidays not in ("open", "closed"):
+        raise CityError(f"{where}: field 'open.public_holidays' is {holidays!r}; write closed or open.")
+    return OpeningHours(ranges, frozenset(closed), closed_on_public_holidays=holidays == "closed")
 
 
 def _place(data: Any, where: str, needs_phone: bool) -> Place:
