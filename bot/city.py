@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -157,8 +158,15 @@ def _place(data: Any, where: str, needs_phone: bool) -> Place:
     )
 
 
-def load_city(path: Path = CITY_FILE) -> City:
-    """Read and validate the city configuration."""
+def city_file() -> Path:
+    """The city's configuration: CITY_FILE from the environment when set, else config/city.yml."""
+    configured = os.environ.get("CITY_FILE", "").strip()
+    return Path(configured) if configured else CITY_FILE
+
+
+def load_city(path: Path | None = None) -> City:
+    """Read and validate the city configuration (by default the file `city_file()` names)."""
+    path = path or city_file()
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as error:
