@@ -14,6 +14,8 @@ from typing import Any
 import jpholiday
 import yaml
 
+from bot.volunteer_sessions import VolunteerSessions, VolunteerSessionsError, parse_volunteer_sessions
+
 ROOT = Path(__file__).resolve().parent.parent
 CITY_FILE = ROOT / "config" / "city.yml"
 
@@ -103,6 +105,7 @@ class City:
     in_person_help: Place
     online_services: dict[str, bool]
     example: bool
+    volunteer_sessions: VolunteerSessions | None = None  # bookable in the chat when the city lists them
 
 
 def _text(data: dict[str, Any], key: str, where: str, optional: bool = False) -> str:
@@ -176,6 +179,10 @@ def load_city(path: Path | None = None) -> City:
     services = data.get("online_services") or {}
     if not isinstance(services, dict) or not all(isinstance(v, bool) for v in services.values()):
         raise CityError(f"{path}: online_services must map service keys to true or false.")
+    try:
+        sessions = parse_volunteer_sessions(data.get("volunteer_sessions"), f"{path}: volunteer_sessions")
+    except VolunteerSessionsError as error:
+        raise CityError(str(error)) from error
     example = data.get("example", False)
     if example:
         logger.warning("%s is the fictional example city; replace its values before deployment.", path)
@@ -185,4 +192,5 @@ def load_city(path: Path | None = None) -> City:
         in_person_help=_place(data.get("in_person_help"), f"{path}: in_person_help", needs_phone=False),
         online_services=dict(services),
         example=bool(example),
+        volunteer_sessions=sessions,
     )

@@ -490,7 +490,8 @@ class Guide:
     def _volunteer(self, state: GuideState) -> Turn:
         contacts = contact_replies(self.city, ("in_person_help",), self.clock())
         replies = (Reply("guide_volunteer_intro"), *(_reply(contact) for contact in contacts))
-        return Turn(replies, self._current_replies(state), state)
+        # The hub books a session in the chat when the city lists them; this answer stands otherwise.
+        return Turn(replies, self._current_replies(state), state, ({"event": "volunteer_booking"},))
 
     # --- people ----------------------------------------------------------------------
     def offer_person(self, state: GuideState, reason: str) -> Turn:

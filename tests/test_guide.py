@@ -448,3 +448,9 @@ def test_back_from_a_person_the_guide_resumes_at_the_same_step(guide: Guide) -> 
     assert back.signals == ()
     fresh = guide.respond(GuideState(), "handoff_returned", text="/handoff_returned")
     assert texts(fresh)[0] == WORDING["guide_back_from_person"] and fresh.quick_replies == MENU_REPLIES
+
+
+def test_asking_for_volunteers_tells_the_hub_it_may_book_a_session(guide: Guide) -> None:
+    turn = guide.respond(GuideState(), "volunteer_booking", text="スマホ教室に行きたい")
+    assert turn.signals == ({"event": "volunteer_booking"},)
+    assert guide.city.in_person_help.place in "\n".join(texts(turn))  # the answer when the hub cannot book

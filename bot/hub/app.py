@@ -98,7 +98,7 @@ async def run_core(app: web.Application) -> AsyncIterator[None]:
     outbox.start()
     app[LOOP_WATCH].start()
     try:
-        async with helpdesk.watching_unclaimed():
+        async with helpdesk.keeping_watch(sorted(pushers)):
             yield
     finally:
         await app[CORE].wait_for_late_answers()

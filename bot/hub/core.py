@@ -16,8 +16,8 @@ from typing import Any, Literal
 
 from bot.city import City
 from bot.hub.engine import EngineClient, EngineMisbehaved, EngineUnavailable, as_typed_text
-from bot.hub.handoff import HUB_PAYLOAD, Helpdesk, HubAnswer
-from bot.hub.messages import BotMessage, QuickReply, turn_replies, with_replies_on_last
+from bot.hub.handoff import HUB_PAYLOAD, Helpdesk
+from bot.hub.messages import BotMessage, HubAnswer, QuickReply, turn_replies, with_replies_on_last
 from bot.hub.store import (
     Conversation,
     ConversationNotFound,
@@ -206,7 +206,7 @@ class ConversationCore:
         except (EngineUnavailable, EngineMisbehaved) as error:
             logger.warning("turn: conversation=%s engine failed: %s", conversation.id, error)
             return await self._reply(conversation, "engine_down", [*before, *engine_down_messages(self._city)], offer)
-        return await self._answer(conversation, [*before, *answer], [], offer, False)
+        return await self._answer(conversation, answer, [], offer, False, before=before)
 
     async def _resolve(self, message: ResidentMessage) -> tuple[Conversation, str | None]:
         sender = message.sender
@@ -290,31 +290,32 @@ class ConversationCore:
         notices: list[BotMessage],
         offer: Offer,
         resident_spoke_of_pin: bool,
+        before: Sequence[BotMessage] = (),
     ) -> Turn:
+        """The engine's answer, after `before` (what the hub said first); the helpdesk may answer the signals."""
         shown = [m for m in answer if m.text.strip() or m.quick_replies]
         signals = [m.custom for m in answer if m.custom]
         if not any(m.text.strip() for m in shown):
             # Rasa answers an empty list when an action fails: never leave the resident in silence.
             logger.warning("turn: conversation=%s the engine gave no answer", conversation.id)
-            down = [*notices, *engine_down_messages(self._city)]
+            down = [*before, *notices, *engine_down_messages(self._city)]
             return await self._reply(conversation, "engine_down", down, offer, signals)
-        replies = turn_replies(shown)
-        new_offer = await self._db(lambda s: s.offer(conversation.id, replies))
-        bot_spoke_of_pin = any(mentions_pin(m.text) for m in shown)
-        pin_context = resident_spoke_of_pin or bot_spoke_of_pin
-        await self._db(lambda s: s.set_pin_context(conversation.id, pin_context))
         texts = [m for m in shown if m.text.strip()]
-        # The guide words its own notice of a removed number (metadata "redacted") and asks its question again;
-        # the hub's notice is only for turns the engine did not answer.
+        replies = turn_replies(shown)
         if signals:
             logger.info("turn: conversation=%s signals=%s", conversation.id, [sorted(s) for s in signals])
-            if self._helpdesk is not None:
-                handed_over = await self._helpdesk.on_signals(conversation, signals)
-                if handed_over is not None:
-                    # A person takes over: the hub says what happens next instead of the guide's list of contacts.
-                    person_offer = await self._db(lambda s: s.offer(conversation.id, handed_over.replies))
-                    return await self._reply(conversation, "answered", handed_over.messages, person_offer, signals)
-        return await self._reply(conversation, "answered", texts, new_offer, signals)
+            hub_answer = None if self._helpdesk is None else await self._helpdesk.on_signals(conversation, signals)
+            if hub_answer is not None:
+                # A person takes over, or a session can be booked here: the hub says what happens next instead
+                # of the guide's list of contacts.
+                texts, replies = hub_answer.messages, hub_answer.replies
+        new_offer = await self._db(lambda s: s.offer(conversation.id, replies))
+        bot_spoke_of_pin = any(mentions_pin(m.text) for m in texts)
+        pin_context = resident_spoke_of_pin or bot_spoke_of_pin
+        await self._db(lambda s: s.set_pin_context(conversation.id, pin_context))
+        # The guide words its own notice of a removed number (metadata "redacted") and asks its question again;
+        # the hub's notice is only for turns the engine did not answer.
+        return await self._reply(conversation, "answered", [*before, *texts], new_offer, signals)
 
     async def _reply(
         self,

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from bot.city import City
-from bot.hub.messages import BotMessage, QuickReply
+from bot.hub.messages import BotMessage, HubAnswer, QuickReply
 from bot.hub.store import Conversation, StoreThread, TranscriptEntry
 from bot.hub.tickets import (
     Feedback,
@@ -33,6 +33,7 @@ from bot.hub.tickets import (
     TicketStateError,
     day_start,
 )
+from bot.hub.volunteer_desk import VolunteerDesk
 from bot.hub.wording import (
     FEEDBACK_QUESTION,
     FEEDBACK_THANKS,
@@ -84,15 +85,6 @@ class Statistics:
     stuck_steps: list[StuckStep]
 
 
-@dataclass(frozen=True)
-class HubAnswer:
-    """The hub's own answer to a resident (to a handoff or a hub button): messages and the buttons to offer."""
-
-    messages: list[BotMessage]
-    replies: list[QuickReply]
-    engine_text: str | None = None  # when set, the core passes this to the engine after the messages
-
-
 def handoff_request(signal: dict[str, Any]) -> HandoffRequest | None:
     """The guide's handoff payload as a request, or None when the signal is something else or malformed."""
     if signal.get("event") != "handoff" or not isinstance(signal.get("reason"), str):
@@ -127,6 +119,7 @@ class Helpdesk:
         wait_limit: timedelta,
         clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
     ) -> None:
+        self.volunteers = VolunteerDesk(db, city, clock)
         self._db = db
         self._city = city
         self._wait_limit = wait_limit
@@ -163,10 +156,14 @@ class Helpdesk:
             request = handoff_request(signal)
             if request is not None and answer is None and self.desk_is_open():
                 answer = await self._hand_over(conversation, request)
+            if signal.get("event") == "volunteer_booking" and answer is None:
+                answer = await self.volunteers.offer(conversation)
         return answer
 
     async def on_hub_payload(self, conversation: Conversation, payload: str) -> HubAnswer:
-        """Answer a button the hub offered (leave the queue, keep waiting, did it help)."""
+        """Answer a button the hub offered (leave the queue, keep waiting, did it help, book a session)."""
+        if self.volunteers.answers(payload):
+            return await self.volunteers.on_payload(conversation, payload)
         if payload in (LEAVE_QUEUE, ASK_VOLUNTEER):
             ticket = await self._db(lambda s: s.tickets.open_ticket_of(conversation.id))
             if ticket is not None:
@@ -309,19 +306,24 @@ class Helpdesk:
             logger.info("handoff: ticket %d unclaimed after %s, resident told", ticket.id, self._wait_limit)
         return len(overdue)
 
+    async def send_reminders(self, push_channels: list[str]) -> int:
+        """Remind residents on these channels of tomorrow's volunteer session."""
+        return await self.volunteers.send_reminders(push_channels, self.core.send_from_hub)
+
     @contextlib.asynccontextmanager
-    async def watching_unclaimed(self, every: float = 10.0) -> AsyncIterator[None]:
-        """Run `tell_unclaimed` every few seconds while the hub runs."""
+    async def keeping_watch(self, push_channels: list[str], every: float = 10.0) -> AsyncIterator[None]:
+        """While the hub runs, every few seconds: tell residents nobody answered, and send session reminders."""
 
         async def watch() -> None:
             while True:
                 try:
                     await self.tell_unclaimed()
+                    await self.send_reminders(push_channels)
                 except Exception:
-                    logger.exception("handoff: the unclaimed-ticket watch failed; it tries again")
+                    logger.exception("handoff: the watch over tickets and reminders failed; it tries again")
                 await asyncio.sleep(every)
 
-        task = asyncio.create_task(watch(), name="unclaimed-tickets")
+        task = asyncio.create_task(watch(), name="helpdesk-watch")
         try:
             yield
         finally:

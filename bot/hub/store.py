@@ -22,6 +22,7 @@ from typing import Any, Literal, TypeVar
 from sqlite_utils import Database, Migrations
 from sqlite_utils.db import NotFoundError
 
+from bot.hub.bookings import BookingStore, booking_migrations
 from bot.hub.messages import BotMessage, QuickReply
 from bot.hub.tickets import TicketStore, ticket_migrations
 
@@ -129,7 +130,13 @@ def identity_hash(channel: str, identity: str) -> str:
 conversation_migrations = Migrations("hub.conversations")
 offer_migrations = Migrations("hub.offers")
 transcript_migrations = Migrations("hub.transcript")
-MIGRATION_SETS = (conversation_migrations, offer_migrations, transcript_migrations, ticket_migrations)
+MIGRATION_SETS = (
+    conversation_migrations,
+    offer_migrations,
+    transcript_migrations,
+    ticket_migrations,
+    booking_migrations,
+)
 
 
 @conversation_migrations()
@@ -214,6 +221,7 @@ class ConversationStore:
         self._db = db
         self._clock = clock
         self.tickets = TicketStore(db, clock)
+        self.bookings = BookingStore(db, clock)
 
     @classmethod
     def open(cls, path: Path, clock: Callable[[], datetime] = _now) -> ConversationStore:
@@ -408,6 +416,7 @@ class ConversationStore:
         with self._db.atomic():
             stale = "select id from conversations where last_activity_at < ?"
             self.tickets.purge_conversations(stale, [cutoff])
+            self.bookings.purge_conversations(stale, [cutoff])
             self._db.execute(f"delete from messages where conversation_id in ({stale})", [cutoff])
             self._db.execute(f"delete from offered_replies where conversation_id in ({stale})", [cutoff])
             cursor = self._db.execute("delete from conversations where last_activity_at < ?", [cutoff])
