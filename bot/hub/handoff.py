@@ -21,6 +21,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from bot.city import City
+from bot.hub.bookings import Booking
 from bot.hub.messages import BotMessage, HubAnswer, QuickReply
 from bot.hub.store import Conversation, StoreThread, TranscriptEntry
 from bot.hub.tickets import (
@@ -34,6 +35,7 @@ from bot.hub.tickets import (
     day_start,
 )
 from bot.hub.volunteer_desk import VolunteerDesk
+from bot.volunteer_sessions import Slot
 from bot.hub.wording import (
     FEEDBACK_QUESTION,
     FEEDBACK_THANKS,
@@ -258,6 +260,10 @@ class Helpdesk:
         replies = [QuickReply("良かった", FEEDBACK_GOOD), QuickReply("良くなかった", FEEDBACK_BAD)]
         await self.core.send_from_hub(ticket.conversation_id, [BotMessage(STAFF_ENDED), question], replies=replies)
         return ticket
+
+    async def bookings(self) -> list[tuple[Booking, Slot | None]]:
+        """Volunteer sessions booked and still to come, soonest first, with their venue and time."""
+        return await self.volunteers.upcoming_bookings()
 
     async def wait_for_change(self, seen: int, timeout: float) -> int:
         """Return the change counter as soon as it differs from `seen`, or after `timeout` seconds."""

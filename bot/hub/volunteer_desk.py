@@ -92,6 +92,13 @@ class VolunteerDesk:
             return await self._book(conversation, payload.removeprefix(BOOK))
         raise ValueError(f"unknown booking payload {payload!r}")
 
+    async def upcoming_bookings(self) -> list[tuple[Booking, Slot | None]]:
+        """Every active booking still to come, soonest first, with its slot (None if the city removed it)."""
+        booked = await self._db(lambda s: s.bookings.upcoming())
+        if self._sessions is None:
+            return [(booking, None) for booking in booked]
+        return [(booking, self._sessions.slot_at(booking.slot_key)) for booking in booked]
+
     async def send_reminders(self, channels: list[str], send: Send) -> int:
         """Remind residents, on channels that push, of tomorrow's session (once each)."""
         if self._sessions is None:

@@ -97,6 +97,8 @@ async def test_two_residents_taking_the_last_seat_at_once_get_one_seat(hub: Test
     full = next(result for result in results if texts(result)[0] == FULL)
     assert LIBRARY_SATURDAY not in buttons(full)  # only times with seats left are offered
     assert await hub.app[STORE](lambda s: s.bookings.seats_taken("toshokan@2026-12-05T13:30")) == 1
+    ((booking, slot),) = await hub.app[HELPDESK].bookings()
+    assert slot is not None and slot.venue.name == "みどり市立図書館" and booking.channel == "web"
 
 
 def test_two_processes_taking_the_last_seat_at_once_get_one_seat(tmp_path: Path) -> None:
