@@ -35,7 +35,6 @@ from bot.hub.tickets import (
     day_start,
 )
 from bot.hub.volunteer_desk import VolunteerDesk
-from bot.volunteer_sessions import Slot
 from bot.hub.wording import (
     FEEDBACK_QUESTION,
     FEEDBACK_THANKS,
@@ -49,6 +48,7 @@ from bot.hub.wording import (
     helpdesk_contact,
 )
 from bot.privacy import redact_personal_numbers
+from bot.volunteer_sessions import Slot
 
 if TYPE_CHECKING:
     from bot.hub.core import ConversationCore
