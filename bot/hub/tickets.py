@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, Literal
 
 from sqlite_utils import Database, Migrations
 from sqlite_utils.db import NotFoundError
+
+from bot.volunteer_sessions import JAPAN
 
 TicketState = Literal["waiting", "claimed", "with_bot", "resolved"]
 Routing = Literal["staff", "volunteer"]
@@ -322,9 +324,9 @@ class TicketStore:
         return [_ticket(row) for row in rows]
 
     def conversations_per_day(self, since: datetime) -> list[tuple[str, str, int]]:
-        """(day, channel, conversations started) since `since`, by UTC day."""
+        """(day, channel, conversations started) since `since`, by day in Japan."""
         rows = self._db.execute(
-            "select substr(created_at, 1, 10), channel, count(*) from conversations where created_at >= ? "
+            "select date(created_at, '+9 hours'), channel, count(*) from conversations where created_at >= ? "
             "group by 1, 2 order by 1, 2",
             [_stamp(since)],
         ).fetchall()
@@ -346,9 +348,9 @@ def _stamp(moment: datetime) -> str:
 
 
 def day_start(moment: datetime, days: int) -> datetime:
-    """The moment `days` days before `moment`, at the start of that UTC day."""
-    start: date = (moment - timedelta(days=days)).date()
-    return datetime(start.year, start.month, start.day, tzinfo=moment.tzinfo)
+    """The start of the day in Japan `days` days before `moment` (as an aware UTC moment)."""
+    start: date = (moment.astimezone(JAPAN) - timedelta(days=days)).date()
+    return datetime(start.year, start.month, start.day, tzinfo=JAPAN).astimezone(timezone.utc)
 
 
 def _optional_time(value: str | None) -> datetime | None:

@@ -250,6 +250,7 @@ async def test_resolving_asks_once_whether_it_helped(start_hub: Start, fake_engi
     stats = await helpdesk.statistics()
     assert stats.feedback == {"good": 1, "bad": 0}
     assert stats.handoffs == 1 and stats.conversations == 1 and stats.handoff_rate == 1.0
+    assert stats.conversations_per_day == [("2026-11-30", "web", 1)]  # the day in Japan
     assert len(stats.waiting_seconds) == 1
     with pytest.raises(TicketStateError, match="already resolved"):
         await helpdesk.resolve(ticket.id, "sato")
