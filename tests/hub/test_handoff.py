@@ -234,7 +234,8 @@ async def test_the_resident_can_stop_waiting_and_the_bot_goes_on(start_hub: Star
 
 
 async def test_resolving_asks_once_whether_it_helped(start_hub: Start, fake_engine: FakeEngine) -> None:
-    client, _ = await start_hub()
+    # 8:45 on Monday in Japan is still Sunday in UTC: statistics count the day in Japan.
+    client, _ = await start_hub(now=datetime(2026, 11, 30, 8, 45, tzinfo=JAPAN).astimezone(timezone.utc))
     helpdesk: Helpdesk = client.app[HELPDESK]
     guide_hands_over(fake_engine)
     session = (await say(client, None, "人と話したい"))["session"]
