@@ -17,7 +17,15 @@ from typing import Any, Literal
 from bot.city import City
 from bot.hub.engine import EngineClient, EngineMisbehaved, EngineUnavailable, as_typed_text
 from bot.hub.messages import BotMessage, QuickReply, turn_replies, with_replies_on_last
-from bot.hub.store import Conversation, ConversationNotFound, Offer, OutboxItem, StoreThread, parse_offer_key
+from bot.hub.store import (
+    Conversation,
+    ConversationNotFound,
+    HistoryEntry,
+    Offer,
+    OutboxItem,
+    StoreThread,
+    parse_offer_key,
+)
 from bot.hub.turn_locks import TurnLocks
 from bot.hub.wording import (
     REDACTION_NOTICE,
@@ -133,6 +141,10 @@ class ConversationCore:
             return await self._db(lambda s: s.find_conversation(channel, identity))
         except ConversationNotFound as error:
             raise UnknownSession("this session is unknown: leave session out to start a new conversation") from error
+
+    async def history(self, conversation: Conversation, limit: int = 30) -> list[HistoryEntry]:
+        """The newest messages of both sides already seen (redacted), oldest first: what a reload shows again."""
+        return await self._db(lambda s: s.history(conversation.id, limit))
 
     def is_busy(self, conversation: Conversation) -> bool:
         """Whether a turn of this conversation is still running (a late answer is on its way)."""

@@ -94,6 +94,16 @@ class OutboxItem:
     created_at: datetime
 
 
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One message of the transcript as a resident's client shows it again (after a reload)."""
+
+    id: int
+    sender: Sender
+    text: str
+    quick_replies: list[QuickReply]
+
+
 def offer_key(turn: int, position: int) -> str:
     return f"q{turn}.{position}"
 
@@ -389,6 +399,20 @@ class ConversationStore:
             self._db.execute(f"delete from offered_replies where conversation_id in ({stale})", [cutoff])
             cursor = self._db.execute("delete from conversations where last_activity_at < ?", [cutoff])
         return int(cursor.rowcount)
+
+    def history(self, conversation_id: str, limit: int) -> list[HistoryEntry]:
+        """The newest `limit` messages of both sides that reached their reader, oldest first (redacted text)."""
+        rows = self._db.execute(
+            "select id, sender, text, quick_replies from messages where conversation_id = ? "
+            "and (sender = 'resident' or delivered_at is not null) order by id desc limit ?",
+            [conversation_id, int(limit)],
+        ).fetchall()
+        return [
+            HistoryEntry(
+                row[0], row[1], row[2], [QuickReply(r["title"], r["payload"]) for r in json.loads(row[3] or "[]")]
+            )
+            for row in reversed(rows)
+        ]
 
     def _outbox_where(self, where: str, params: list[Any], limit: int | None = None) -> list[OutboxItem]:
         sql = (
