@@ -14,7 +14,7 @@ ORIGINS_VARIABLE = "WIDGET_ALLOWED_ORIGINS"
 
 @dataclass(frozen=True)
 class WidgetSettings:
-    """Which web pages may open the widget's WebSocket: none listed means pages served by the hub itself."""
+    """Which city pages may open the widget's WebSocket, besides the pages the hub serves itself."""
 
     allowed_origins: frozenset[str] = frozenset()
 

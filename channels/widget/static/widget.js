@@ -324,6 +324,8 @@
       if (widget.state.open) widget.startOpening();
     });
     client.on("messages", function (frame) {
+      // An answer ends the wait; the hub says "typing" again right after if more is on its way.
+      widget.setTyping(false);
       widget.finishOpening();
       widget.dropReplies();
       frame.messages.forEach(function (message) { widget.show(message); });
