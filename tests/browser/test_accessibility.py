@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import axe_violations, open_context
+from tests.browser.conftest import axe_violations, axe_violations_while_scrolling, open_context
 from tests.browser.live_hub import LiveHub
 from tests.browser.widget_page import bot_said, log, open_widget, quick_replies, say
 
@@ -15,8 +15,8 @@ ZOOMED = {"width": 640, "height": 450}
 NARROW = {"width": 320, "height": 640}
 
 
-def assert_no_violations(page: Page) -> None:
-    violations = axe_violations(page)
+def assert_no_violations(page: Page, scroller: str | None = None) -> None:
+    violations = axe_violations_while_scrolling(page, scroller) if scroller else axe_violations(page)
     assert violations == [], "\n".join(f"{v['id']}: {v['help']} {v['nodes']}" for v in violations)
 
 
@@ -59,7 +59,8 @@ def test_usable_without_sideways_scrolling(browser: Browser, live_hub: LiveHub, 
     say(page, "マイナポータルの使い方を知りたい")
     bot_said(page, "echo: マイナポータルの使い方を知りたい")
     page.get_by_role("button", name="文字を大きく").click()
-    assert_no_violations(page)
+    # The whole window scrolls at this size: each part is checked in view.
+    assert_no_violations(page, scroller="#mgw-panel")
     width = viewport["width"]
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     assert page.evaluate("document.getElementById('mgw-panel').scrollWidth") <= width
