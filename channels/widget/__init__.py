@@ -57,7 +57,8 @@ class WidgetChannel:
         """Push what waits for this conversation to its open pages; with none open it waits for the next visit."""
         del messages  # the outbox is read again under the page lock, so nothing is sent twice
         if not await self.pages.flush(self.core, conversation):
-            raise DeliveryFailed("no widget page is open for this conversation; sent when it comes back")
+            # Trying again cannot help until the resident opens the page again, and the page's hello sends it then.
+            raise DeliveryFailed("no widget page is open for this conversation; sent when it comes back", retry=False)
 
     @property
     def core(self) -> ConversationCore:

@@ -29,7 +29,7 @@ ENGINE_TIMEOUT = 2.0
 DESKTOP = {"width": 1280, "height": 900}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def live_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveHub]:
     hub = LiveHub(tmp_path_factory.mktemp("hub"), engine_timeout=ENGINE_TIMEOUT)
     hub.start()
@@ -54,13 +54,13 @@ def fresh_engine(live_hub: LiveHub) -> Iterator[None]:
     live_hub.run(live_hub.engine.release)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.fail("Debian's chromium is missing: run make install (requirements/debian.txt lists it)")

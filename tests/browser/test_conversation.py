@@ -201,3 +201,22 @@ def _outline(page: Page) -> float:
             " return s.outlineStyle === 'none' ? 0 : parseFloat(s.outlineWidth); })()"
         )
     )
+
+
+def test_a_reply_that_comes_while_the_window_is_closed_is_announced_on_the_launcher(
+    page: Page, live_hub: LiveHub
+) -> None:
+    open_widget(page)
+    say(page, "窓口に行きたい")
+    bot_said(page, "echo: 窓口に行きたい")
+    page.get_by_role("button", name="チャットを閉じる").click()
+    announced = page.get_by_role("button", name="相談する 新しいメッセージがあります")
+    expect(page.get_by_role("button", name="相談する")).to_be_visible()
+    expect(announced).to_have_count(0)
+    live_hub.staff_reply("窓口は、1階です。")
+    expect(announced).to_be_visible()
+    announced.click()
+    bot_said(page, "窓口は、1階です。")
+    page.get_by_role("button", name="チャットを閉じる").click()
+    expect(page.get_by_role("button", name="相談する")).to_be_focused()
+    expect(announced).to_have_count(0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 import sqlite3
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -20,11 +21,12 @@ from bot.hub.core import Session
 from bot.hub.keys import CHANNELS, CORE, OUTBOX, STORE
 from bot.hub.messages import BotMessage
 from bot.hub.wording import ENGINE_SLOW_NOTICE
+from bot.plain_japanese import check_message, check_turn
 from bot.privacy import MARKER
 from channels import ChannelSettingsError
 from channels.widget import WidgetChannel, create
 from channels.widget.protocol import MAX_TEXT_CHARS
-from channels.widget.wording import OPENING
+from channels.widget.wording import EMPTY, FAILED, NOT_READY, OLD_BUTTON, OPENING, SESSION_OVER, too_long
 from tests.hub.fake_engine import FakeEngine
 
 pytestmark = pytest.mark.asyncio
@@ -311,3 +313,18 @@ async def test_the_demo_page_embeds_the_widget_with_one_script_tag(hub: Hub) -> 
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
     for name in ("widget.js", "chat-client.js", "widget.css"):
         assert (await hub.get(f"/channels/widget/static/{name}")).status == 200
+
+
+def widget_script_sentences() -> list[str]:
+    """Every sentence for residents in widget.js: quoted Japanese text ending with 。."""
+    script = (Path(__file__).parents[2] / "channels" / "widget" / "static" / "widget.js").read_text(encoding="utf-8")
+    return re.findall(r'"([^"\n]*[ぁ-んァ-ン一-龯][^"\n]*。)"', script)
+
+
+async def test_everything_the_widget_says_is_plain_japanese() -> None:
+    from_script = widget_script_sentences()
+    assert "文字を入れてから、送ってください。" in from_script and len(from_script) >= 6
+    said = [*OPENING, EMPTY, FAILED, NOT_READY, SESSION_OVER, OLD_BUTTON, too_long(MAX_TEXT_CHARS), *from_script]
+    breaches = {text: check_message(text) for text in said if check_message(text)}
+    assert breaches == {}
+    assert check_turn(list(OPENING)) == []

@@ -20,6 +20,7 @@
   var TEXT = {
     title: config.title || "マイナンバーカードの相談",
     launcher: config.launcherLabel || "相談する",
+    unread: "新しいメッセージがあります",
     close: "閉じる",
     closeLabel: "チャットを閉じる",
     tools: "表示の切りかえ",
@@ -152,6 +153,9 @@
     launcher.setAttribute("aria-controls", "mgw-panel");
     launcher.appendChild(el("span", "mgw-launcher-icon", "💬")).setAttribute("aria-hidden", "true");
     launcher.appendChild(el("span", "", TEXT.launcher));
+    var unread = el("span", "mgw-unread", TEXT.unread);
+    unread.hidden = true;
+    launcher.appendChild(unread);
 
     var panel = el("section", "mgw-panel");
     panel.id = "mgw-panel";
@@ -228,6 +232,7 @@
 
     this.root = root;
     this.launcher = launcher;
+    this.unread = unread;
     this.panel = panel;
     this.log = log;
     this.typing = typing;
@@ -293,8 +298,14 @@
     savePrefs(state);
   };
 
+  /* A message came while the window was closed (a staff reply): the launcher says so, in words too. */
+  Widget.prototype.setUnread = function (unread) {
+    this.unread.hidden = !unread;
+  };
+
   Widget.prototype.setOpen = function (open) {
     this.state.open = open;
+    if (open) this.setUnread(false);
     this.apply();
     if (open) {
       this.startOpening();
@@ -326,6 +337,7 @@
     client.on("messages", function (frame) {
       // An answer ends the wait; the hub says "typing" again right after if more is on its way.
       widget.setTyping(false);
+      if (!widget.state.open) widget.setUnread(true);
       widget.finishOpening();
       widget.dropReplies();
       frame.messages.forEach(function (message) { widget.show(message); });
@@ -337,9 +349,11 @@
       widget.tell(frame.message);
     });
     client.on("connection", function (state) {
-      widget.connection.textContent = state === "lost" ? TEXT.lost : (widget.wasLost ? TEXT.back : "");
+      var connection = widget.connection;
+      connection.textContent = state === "lost" ? TEXT.lost : (widget.wasLost ? TEXT.back : "");
       widget.wasLost = state === "lost";
       if (state === "lost") widget.setTyping(false);
+      else setTimeout(function () { if (connection.textContent === TEXT.back) connection.textContent = ""; }, 8000);
     });
   };
 
