@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 
 from tests.browser.live_hub import LiveHub
 
@@ -25,8 +25,10 @@ CHROMIUM_FLAGS = [
     "--no-first-run",
 ]
 # Engine answers slower than this get the apology, and the answer is pushed later (the push test holds one).
-ENGINE_TIMEOUT = 2.0
+ENGINE_TIMEOUT = 4.0
 DESKTOP = {"width": 1280, "height": 900}
+# Generous waits: the suite shares two cores with other work; nothing here measures speed.
+expect.set_options(timeout=15_000)
 
 
 @pytest.fixture(scope="package")
@@ -74,7 +76,7 @@ def open_context(
 ) -> BrowserContext:
     """A fresh browser profile (empty storage: a new resident) with the opening paced fast for tests."""
     context = browser.new_context(locale="ja-JP", viewport=viewport or DESKTOP)
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(15_000)
     config = {"pace": 5, **(widget or {})}
     context.add_init_script(f"window.MynaguideWidget = {json.dumps(config)};")
     return context
