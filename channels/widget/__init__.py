@@ -52,6 +52,8 @@ class WidgetChannel:
         app.router.add_get("/demo/", views.demo)
         app.router.add_get("/demo", views.to_demo)
         app.cleanup_ctx.append(self._lifetime)
+        # Open sockets would hold up the hub's shutdown: close them first; the pages reconnect to the next hub.
+        app.on_shutdown.append(self._close_pages)
 
     async def deliver(self, conversation: Conversation, messages: Sequence[BotMessage]) -> None:
         """Push what waits for this conversation to its open pages; with none open it waits for the next visit."""
@@ -73,9 +75,12 @@ class WidgetChannel:
         return self._furigana.result().segments(text)
 
     async def ready(self) -> None:
-        """Wait until the readings' dictionary is loaded (the first page usually opens later anyway)."""
+        """Wait until the readings' dictionary has loaded or failed (then messages go without readings)."""
         if self._furigana is not None:
-            await asyncio.shield(self._furigana)
+            await asyncio.wait([self._furigana])
+
+    async def _close_pages(self, app: web.Application) -> None:
+        await self.pages.close_all()
 
     async def _lifetime(self, app: web.Application) -> AsyncIterator[None]:
         # Loading Sudachi's dictionary takes a moment: on a worker thread, so the hub answers meanwhile.

@@ -27,8 +27,25 @@ class OpenPages:
         self._ruby = ruby
 
     def add(self, conversation_id: str, socket: web.WebSocketResponse) -> None:
-        """Note a page that now shows this conversation."""
+        """Note a page that now shows this conversation (its first message just started it)."""
         self._sockets[conversation_id].add(socket)
+
+    async def join(
+        self,
+        core: ConversationCore,
+        conversation: Conversation,
+        socket: web.WebSocketResponse,
+        greet: Callable[[], Awaitable[None]],
+    ) -> None:
+        """Greet a returning page (with the history) and add it, then send it what waits.
+
+        Under the conversation's lock: a push either went out before the history was read (and is in it) or
+        waits until the page is added, so none is lost between the two.
+        """
+        async with self._sending[conversation.id]:
+            await greet()
+            self.add(conversation.id, socket)
+        await self.flush(core, conversation)
 
     def remove(self, conversation_id: str, socket: web.WebSocketResponse) -> None:
         """Forget a page that closed."""
@@ -37,7 +54,9 @@ class OpenPages:
             sockets.discard(socket)
             if not sockets:
                 del self._sockets[conversation_id]
-                self._sending.pop(conversation_id, None)
+                lock = self._sending.get(conversation_id)
+                if lock is not None and not lock.locked():
+                    del self._sending[conversation_id]
 
     def count(self) -> int:
         """How many pages are open now."""
@@ -51,6 +70,8 @@ class OpenPages:
 
     async def flush(self, core: ConversationCore, conversation: Conversation) -> bool:
         """Send the conversation's undelivered messages to its open pages; False when no page is open."""
+        if not self._sockets.get(conversation.id):
+            return False
         async with self._sending[conversation.id]:
             items = await core.undelivered(conversation)
             if not items:

@@ -11,7 +11,7 @@ from aiohttp import WSMsgType, web
 
 from bot.hub.core import ResidentMessage, Session, TurnRefused, UnknownSession
 from bot.hub.keys import CITY
-from bot.hub.store import Conversation
+from bot.hub.store import Conversation, HistoryEntry
 
 from . import protocol, wording
 from .settings import normal_origin
@@ -118,26 +118,33 @@ class PageConversation:
             except UnknownSession:
                 # Purged after the retention period, or never ours: the page starts afresh and forgets the token.
                 await self._send(protocol.error("session_over", wording.SESSION_OVER))
-        history = []
-        if conversation is not None:
-            entries = await core.history(conversation, HISTORY_LENGTH)
-            history = [
-                protocol.message(e.text, self._channel.ruby, sender=e.sender, replies=e.quick_replies, ident=e.id)
-                for e in entries
-            ]
+        if conversation is None:
+            await self._welcome(None, [])
+            return
+        returning = conversation
+
+        async def greet() -> None:
+            entries = await core.history(returning, HISTORY_LENGTH)
+            await self._welcome(hello.session, entries)
+
+        await self._channel.pages.join(core, conversation, self._socket, greet)
+        self._conversation, self._token = conversation, hello.session
+        await self._send({"type": "typing", "on": core.is_busy(conversation)})
+
+    async def _welcome(self, session: str | None, history: list[HistoryEntry]) -> None:
+        ruby = self._channel.ruby
         await self._send(
             {
                 "type": "welcome",
-                "session": hello.session if conversation is not None else None,
-                "opening": [protocol.message(text, self._channel.ruby) for text in wording.OPENING],
-                "history": history,
+                "session": session,
+                "opening": [protocol.message(text, ruby) for text in wording.OPENING],
+                "history": [
+                    protocol.message(e.text, ruby, sender=e.sender, replies=e.quick_replies, ident=e.id)
+                    for e in history
+                ],
                 "max_chars": protocol.MAX_TEXT_CHARS,
             }
         )
-        if conversation is not None:
-            self._attach(conversation, hello.session)
-            await self._channel.pages.flush(core, conversation)
-            await self._send({"type": "typing", "on": core.is_busy(conversation)})
 
     async def _turn(self, frame: protocol.Typed | protocol.Tapped) -> None:
         core = self._channel.core
@@ -161,14 +168,12 @@ class PageConversation:
             raise protocol.BadFrame("failed", wording.FAILED) from None
         if self._conversation is None:
             assert turn.session_token is not None, "a new widget conversation always gets a token"
-            self._attach(turn.conversation, turn.session_token)
+            # Added before anything else is awaited, so the outbox finds this page for the turn's answer.
+            self._conversation, self._token = turn.conversation, turn.session_token
+            self._channel.pages.add(turn.conversation.id, self._socket)
             await self._send({"type": "session", "session": turn.session_token})
         await self._channel.pages.flush(core, turn.conversation)
         await self._send({"type": "typing", "on": core.is_busy(turn.conversation)})
-
-    def _attach(self, conversation: Conversation, token: str | None) -> None:
-        self._conversation, self._token = conversation, token
-        self._channel.pages.add(conversation.id, self._socket)
 
     def _forget(self) -> None:
         self.closed()

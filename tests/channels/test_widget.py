@@ -328,3 +328,20 @@ async def test_everything_the_widget_says_is_plain_japanese() -> None:
     breaches = {text: check_message(text) for text in said if check_message(text)}
     assert breaches == {}
     assert check_turn(list(OPENING)) == []
+
+
+async def test_without_the_dictionary_messages_still_flow_without_readings(
+    start_hub: StartHub, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def missing() -> None:
+        raise FileNotFoundError("system.dic")
+
+    monkeypatch.setattr("channels.widget.Furigana.load", missing)
+    hub = await start_hub()
+    socket, welcome = await hello(hub)
+    assert welcome["opening"][1]["ruby"] == [[OPENING[1], ""]]
+    await socket.send_json({"type": "text", "text": "暗証番号"})
+    assert texts(await frame(socket, "messages")) == ["echo: 暗証番号"]
+    assert "ふりがな are off" in caplog.text
+    await socket.close()
+
