@@ -344,4 +344,3 @@ async def test_without_the_dictionary_messages_still_flow_without_readings(
     assert texts(await frame(socket, "messages")) == ["echo: 暗証番号"]
     assert "ふりがな are off" in caplog.text
     await socket.close()
-
