@@ -220,3 +220,19 @@ def test_a_reply_that_comes_while_the_window_is_closed_is_announced_on_the_launc
     page.get_by_role("button", name="チャットを閉じる").click()
     expect(page.get_by_role("button", name="相談する")).to_be_focused()
     expect(announced).to_have_count(0)
+
+
+def test_the_opening_comes_one_message_at_a_time(browser: Browser, live_hub: LiveHub) -> None:
+    # A pace so slow that the second message would not come during the test: only the first is shown.
+    context = open_context(browser, widget={"pace": 100_000})
+    page = context.new_page()
+    page.goto(f"{live_hub.url}/demo/")
+    page.get_by_role("button", name="相談する").click()
+    expect(log(page).locator(".mgw-message")).to_have_count(1)
+    expect(page.get_by_role("status").filter(has_text="お返事を書いています")).to_be_visible()
+    assert messages(page) == [OPENING[0]]
+    # A resident who starts talking gets the rest of the opening at once, before their own message.
+    say(page, "こんにちは")
+    bot_said(page, "echo: こんにちは")
+    assert messages(page) == [*OPENING, "こんにちは", "echo: こんにちは"]
+    context.close()
