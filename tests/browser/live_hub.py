@@ -17,6 +17,7 @@ from bot.hub.app import create_app
 from bot.hub.keys import CHANNELS, CORE, OUTBOX, STORE
 from bot.hub.messages import BotMessage
 from channels.widget import WidgetChannel
+from channels.widget.settings import WidgetSettings, normal_origin
 from tests.hub.fake_engine import FakeEngine
 
 T = TypeVar("T")
@@ -32,6 +33,7 @@ class LiveHub:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="live-hub", daemon=True)
         self._runner: web.AppRunner | None = None
+        self._city_runners: list[web.AppRunner] = []
         self.url = ""
 
     def start(self) -> None:
@@ -94,6 +96,34 @@ class LiveHub:
         """Let a held engine answer reach the outbox."""
         self.call(self.app[CORE].wait_for_late_answers())
 
+    def serve_city_page(self) -> str:
+        """A city's own page on another origin (another loopback port) embedding the widget from the hub."""
+        page = (
+            '<!DOCTYPE html><html lang="ja"><head><meta charset="utf-8"><title>市のお知らせ</title></head>'
+            "<body><main><h1>市のお知らせ</h1><p>マイナンバーカードの相談は、チャットでどうぞ。</p></main>"
+            f'<script src="{self.url}/channels/widget/static/widget.js" defer></script></body></html>'
+        )
+
+        async def city_page(request: web.Request) -> web.Response:
+            return web.Response(text=page, content_type="text/html")
+
+        async def start() -> str:
+            app = web.Application()
+            app.router.add_get("/", city_page)
+            runner = web.AppRunner(app)
+            await runner.setup()
+            site = web.TCPSite(runner, "127.0.0.1", 0)
+            await site.start()
+            self._city_runners.append(runner)
+            return f"http://127.0.0.1:{runner.addresses[0][1]}"
+
+        return self.call(start())
+
+    def allow_origins(self, *origins: str) -> None:
+        """Let pages of these origins open the widget, as WIDGET_ALLOWED_ORIGINS would."""
+        settings = WidgetSettings(frozenset(o for o in map(normal_origin, origins) if o))
+        self.run(lambda: setattr(self.widget, "settings", settings))
+
     async def _start(self) -> None:
         async def serve(app: web.Application, host: str = "127.0.0.1") -> TestServer:
             server = TestServer(app, host=host)
@@ -113,6 +143,8 @@ class LiveHub:
 
     async def _stop(self) -> None:
         self.engine.release()
+        for runner in self._city_runners:
+            await runner.cleanup()
         if self._runner is not None:
             await self._runner.cleanup()
         await self.engine.stop()
