@@ -24,11 +24,11 @@ from channels import DeliveryFailed
 
 from .settings import WidgetSettings
 from .sockets import OpenPages
-from .views import WidgetViews
+from .views import CHANNEL, WidgetViews
 
 logger = logging.getLogger(__name__)
 
-NAME = "widget"
+NAME = CHANNEL
 STATIC_DIR = Path(__file__).parent / "static"
 
 

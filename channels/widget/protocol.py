@@ -94,11 +94,11 @@ def parse_frame(raw: str, max_chars: int = MAX_TEXT_CHARS) -> Frame:
 
 
 def message(
-    text: str, ruby: Ruby, *, sender: str = "bot", replies: Sequence[QuickReply] = (), ident: int | None = None
+    text: str, ruby: Ruby, *, sender: str = "bot", replies: Sequence[QuickReply] = (), message_id: int | None = None
 ) -> dict[str, Any]:
     """One message as the page shows it, with its readings."""
     return {
-        "id": ident,
+        "id": message_id,
         "from": sender,
         "text": text,
         "ruby": [list(segment) for segment in ruby(text)],
@@ -112,7 +112,7 @@ def bot_messages(messages: Sequence[tuple[int | None, BotMessage]], ruby: Ruby) 
     """A frame of new messages for the resident."""
     return {
         "type": "messages",
-        "messages": [message(m.text, ruby, replies=m.quick_replies, ident=i) for i, m in messages],
+        "messages": [message(m.text, ruby, replies=m.quick_replies, message_id=i) for i, m in messages],
     }
 
 

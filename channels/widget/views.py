@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+# The channel's name, as conversations and the core know it (channels/widget/__init__.py serves it as NAME).
+CHANNEL = "widget"
 # A frame holds one message of at most 2,000 characters; anything far larger is not from the widget.
 MAX_FRAME_BYTES = 32 * 1024
 HISTORY_LENGTH = 30
@@ -139,7 +141,7 @@ class PageConversation:
                 "session": session,
                 "opening": [protocol.message(text, ruby) for text in wording.OPENING],
                 "history": [
-                    protocol.message(e.text, ruby, sender=e.sender, replies=e.quick_replies, ident=e.id)
+                    protocol.message(e.text, ruby, sender=e.sender, replies=e.quick_replies, message_id=e.id)
                     for e in history
                 ],
                 "max_chars": protocol.MAX_TEXT_CHARS,
@@ -181,6 +183,3 @@ class PageConversation:
 
     async def _send(self, frame: dict[str, object]) -> None:
         await self._channel.pages.send(self._socket, frame)
-
-
-CHANNEL = "widget"
