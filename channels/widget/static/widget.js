@@ -145,7 +145,6 @@
     var widget = this;
     var root = el("div", "mgw-root");
     root.lang = "ja";
-    root.setAttribute("translate", "no");
 
     var launcher = el("button", "mgw-launcher");
     launcher.type = "button";
