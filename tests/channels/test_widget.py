@@ -311,7 +311,7 @@ async def test_the_demo_page_embeds_the_widget_with_one_script_tag(hub: Hub) -> 
     assert response.status == 200 and '<html lang="ja">' in page
     assert page.count("<script") == 1 and 'src="/channels/widget/static/widget.js"' in page
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
-    for name in ("widget.js", "chat-client.js", "widget.css"):
+    for name in ("widget.js", "chat-client.js", "chat-log.js", "widget.css"):
         assert (await hub.get(f"/channels/widget/static/{name}")).status == 200
 
 

@@ -86,35 +86,19 @@
     document.head.appendChild(link);
   }
 
-  function loadClient(then) {
-    if (window.MynaguideChatClient) return then();
-    var tag = document.createElement("script");
-    tag.src = new URL("chat-client.js", staticBase).href;
-    tag.onload = then;
-    document.head.appendChild(tag);
-  }
-
-  /* A message's text as nodes: lines split at newlines, readings over kanji when furigana is on. */
-  function renderText(target, message, withReadings) {
-    while (target.firstChild) target.removeChild(target.firstChild);
-    var segments = withReadings && message.ruby && message.ruby.length ? message.ruby : [[message.text, ""]];
-    segments.forEach(function (segment) {
-      var base = segment[0];
-      var reading = segment[1];
-      if (reading) {
-        var ruby = el("ruby");
-        ruby.appendChild(document.createTextNode(base));
-        ruby.appendChild(el("rp", "", "（"));
-        ruby.appendChild(el("rt", "", reading));
-        ruby.appendChild(el("rp", "", "）"));
-        target.appendChild(ruby);
-        return;
-      }
-      base.split("\n").forEach(function (line, index) {
-        if (index) target.appendChild(document.createElement("br"));
-        if (line) target.appendChild(document.createTextNode(line));
-      });
-    });
+  /* The shared parts, in order: the connection, then the log. */
+  function loadParts(then) {
+    var parts = [];
+    if (!window.MynaguideChatClient) parts.push("chat-client.js");
+    if (!window.MynaguideChatLog) parts.push("chat-log.js");
+    (function next() {
+      var part = parts.shift();
+      if (!part) return then();
+      var tag = document.createElement("script");
+      tag.src = new URL(part, staticBase).href;
+      tag.onload = next;
+      document.head.appendChild(tag);
+    })();
   }
 
   function Widget() {
@@ -125,7 +109,6 @@
       furigana: saved.furigana === undefined ? !!config.furigana : !!saved.furigana,
       contrast: saved.contrast === undefined ? !!config.contrast : !!saved.contrast
     };
-    this.shown = [];
     this.openingShown = false;
     this.opening = null;
     this.pacing = null;
@@ -234,6 +217,11 @@
     this.unread = unread;
     this.panel = panel;
     this.log = log;
+    this.chat = new window.MynaguideChatLog(log, {
+      words: { you: TEXT.you, bot: TEXT.bot, staff: TEXT.staff, replies: TEXT.replies },
+      readings: this.state.furigana,
+      onReply: function (reply) { widget.reply(reply); }
+    });
     this.typing = typing;
     this.connection = connection;
     this.problem = problem;
@@ -263,7 +251,7 @@
     button.addEventListener("click", function () {
       widget.state[name] = !widget.state[name];
       widget.apply();
-      if (name === "furigana") widget.rerender();
+      if (name === "furigana") widget.chat.setReadings(widget.state.furigana);
     });
     return button;
   };
@@ -323,9 +311,9 @@
         // A reload or a reconnection: the conversation so far, at once, instead of a blank window.
         widget.clearLog();
         widget.openingShown = true;
-        widget.opening.forEach(function (message) { widget.show(message); });
-        frame.history.forEach(function (message) { widget.show(message); });
-        widget.offerLast();
+        widget.opening.forEach(function (message) { widget.chat.show(message); });
+        frame.history.forEach(function (message) { widget.chat.show(message); });
+        widget.chat.offerReplies();
       } else if (!frame.session && widget.startedOver) {
         widget.startedOver = false;
         widget.clearLog();
@@ -338,9 +326,9 @@
       widget.setTyping(false);
       if (!widget.state.open) widget.setUnread(true);
       widget.finishOpening();
-      widget.dropReplies();
-      frame.messages.forEach(function (message) { widget.show(message); });
-      widget.offerLast();
+      widget.chat.dropReplies();
+      frame.messages.forEach(function (message) { widget.chat.show(message); });
+      widget.chat.offerReplies();
     });
     client.on("typing", function (frame) { widget.setTyping(frame.on); });
     client.on("error", function (frame) {
@@ -369,7 +357,7 @@
         widget.setTyping(false);
         return;
       }
-      widget.show(message);
+      widget.chat.show(message);
       widget.setTyping(widget.openingQueue.length > 0);
       widget.pacing = setTimeout(next, PACE * Array.from(message.text).length);
     }
@@ -383,7 +371,7 @@
     this.pacing = null;
     var rest = this.openingQueue || [];
     this.openingQueue = [];
-    rest.forEach(function (message) { this.show(message); }, this);
+    rest.forEach(function (message) { this.chat.show(message); }, this);
     this.setTyping(false);
   };
 
@@ -391,60 +379,16 @@
     clearTimeout(this.pacing);
     this.pacing = null;
     this.openingQueue = [];
-    this.shown = [];
-    while (this.log.firstChild) this.log.removeChild(this.log.firstChild);
+    this.chat.clear();
   };
 
-  Widget.prototype.show = function (message) {
-    var from = message.from || "bot";
-    var item = el("div", "mgw-message mgw-from-" + from);
-    item.appendChild(el("span", "mgw-hidden", from === "resident" ? TEXT.you : from === "staff" ? TEXT.staff : TEXT.bot));
-    var text = el("p", "mgw-text");
-    renderText(text, message, this.state.furigana);
-    item.appendChild(text);
-    this.log.appendChild(item);
-    this.shown.push({ message: message, node: text });
-    this.log.scrollTop = this.log.scrollHeight;
-  };
-
-  Widget.prototype.rerender = function () {
-    var withReadings = this.state.furigana;
-    this.shown.forEach(function (entry) { renderText(entry.node, entry.message, withReadings); });
-    Array.prototype.forEach.call(this.log.querySelectorAll(".mgw-reply"), function (button) {
-      renderText(button, button.mgwReply, withReadings);
-    });
-  };
-
-  /* The quick replies of the newest message, when it is the assistant's and has any. */
-  Widget.prototype.offerLast = function () {
-    var widget = this;
-    var last = this.shown[this.shown.length - 1];
-    if (!last || last.message.from === "resident" || !(last.message.quick_replies || []).length) return;
-    var group = el("div", "mgw-replies");
-    group.setAttribute("role", "group");
-    group.setAttribute("aria-label", TEXT.replies);
-    last.message.quick_replies.forEach(function (reply) {
-      var button = el("button", "mgw-reply");
-      button.type = "button";
-      button.mgwReply = { text: reply.title, ruby: reply.ruby };
-      renderText(button, button.mgwReply, widget.state.furigana);
-      button.addEventListener("click", function () {
-        if (widget.client.sendReply(reply.key) !== "sent") return widget.tell(TEXT.offline);
-        widget.tell("");
-        widget.dropReplies();
-        widget.show({ from: "resident", text: reply.title, ruby: reply.ruby });
-        widget.input.focus();
-      });
-      group.appendChild(button);
-    });
-    this.log.appendChild(group);
-    this.log.scrollTop = this.log.scrollHeight;
-  };
-
-  Widget.prototype.dropReplies = function () {
-    Array.prototype.forEach.call(this.log.querySelectorAll(".mgw-replies"), function (group) {
-      group.parentNode.removeChild(group);
-    });
+  /* A tapped quick reply: sent, the buttons gone, the choice in the log as the resident's answer. */
+  Widget.prototype.reply = function (reply) {
+    if (this.client.sendReply(reply.key) !== "sent") return this.tell(TEXT.offline);
+    this.tell("");
+    this.chat.dropReplies();
+    this.chat.show({ from: "resident", text: reply.title, ruby: reply.ruby });
+    this.input.focus();
   };
 
   Widget.prototype.sendTyped = function () {
@@ -456,8 +400,8 @@
     if (result === "sent") {
       this.finishOpening();
       this.tell("");
-      this.dropReplies();
-      this.show({ from: "resident", text: text.trim(), ruby: [] });
+      this.chat.dropReplies();
+      this.chat.show({ from: "resident", text: text.trim(), ruby: [] });
       return true;
     }
     this.tell(result === "empty" ? TEXT.empty : result === "too_long" ? TEXT.tooLong(this.client.maxChars) : TEXT.offline);
@@ -482,7 +426,7 @@
   };
 
   function start() {
-    loadClient(function () {
+    loadParts(function () {
       var widget = new Widget();
       config.widget = {
         open: function () { widget.setOpen(true); },
