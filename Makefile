@@ -12,7 +12,8 @@ TRAINING_DATA := data/nlu data/rules.yml
 # Tests that need Rasa run in the engine environment; the hub's, and the end-to-end ones, in the hub's.
 ENGINE_TESTS := tests/nlu tests/actions tests/engine tests/test_procedures.py tests/test_guide.py \
 	tests/test_plain_japanese.py tests/test_domain.py tests/scripts
-HUB_TESTS := tests/hub tests/channels tests/test_privacy.py tests/test_volunteer_sessions.py tests/test_launcher.py tests/e2e
+HUB_TESTS := tests/hub tests/channels tests/browser tests/test_privacy.py tests/test_volunteer_sessions.py \
+	tests/test_launcher.py tests/e2e
 
 .PHONY: run test install debian-packages model check lint bench clean
 
@@ -24,7 +25,7 @@ test: install check lint model
 	$(RASA) test core --stories tests/stories --model models --out var/test-results/core --fail-on-prediction-errors --quiet
 	$(HUB)/bin/python -m pytest $(HUB_TESTS) -q -p no:cacheprovider
 
-install: debian-packages $(ENGINE)/.installed $(HUB)/.installed
+install: debian-packages $(ENGINE)/.installed $(HUB)/.installed node_modules/.installed
 
 # Debian packages from requirements/debian.txt (browser tests, servers the tests start on loopback).
 debian-packages:
@@ -40,6 +41,12 @@ $(HUB)/.installed: requirements/hub.lock
 	@python3 -c 'import sys; assert sys.version_info >= (3, 10), "the hub needs python3 3.10 or newer"'
 	[ -x $(HUB)/bin/python ] || python3 -m venv $(HUB)
 	$(HUB)/bin/pip install -q -r requirements/hub.lock
+	touch $@
+
+# axe-core for the browser tests, exactly as package-lock.json pins it (Node from requirements/debian.txt).
+node_modules/.installed: package.json package-lock.json | debian-packages
+	@command -v npm >/dev/null || { echo "npm is missing: apt-get install npm (or a Node.js that ships it)"; exit 1; }
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
 
 # Trains only when config, domain, training data or the NLU components changed (the model file is named after
@@ -62,4 +69,4 @@ bench: install model
 	$(HUB)/bin/python bench/turn_bench.py
 
 clean:
-	rm -rf .venv models var
+	rm -rf .venv models var node_modules
