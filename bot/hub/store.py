@@ -22,6 +22,7 @@ from typing import Any, Literal, TypeVar
 from sqlite_utils import Database, Migrations
 from sqlite_utils.db import NotFoundError
 
+from bot.hub.inbox import EventInbox, inbox_migrations
 from bot.hub.messages import BotMessage, QuickReply
 
 # How long SQLite waits for another writer (the purge, a second hub) before it gives up.
@@ -118,7 +119,7 @@ def identity_hash(channel: str, identity: str) -> str:
 conversation_migrations = Migrations("hub.conversations")
 offer_migrations = Migrations("hub.offers")
 transcript_migrations = Migrations("hub.transcript")
-MIGRATION_SETS = (conversation_migrations, offer_migrations, transcript_migrations)
+MIGRATION_SETS = (conversation_migrations, offer_migrations, transcript_migrations, inbox_migrations)
 
 
 @conversation_migrations()
@@ -194,6 +195,13 @@ def m001_messages(db: Database) -> None:
     )
     db.table("messages").create_index(["conversation_id", "id"])
     db.table("messages").create_index(["delivered_at", "next_attempt_at"])
+
+
+@transcript_migrations()
+def m002_platform_message_id(db: Database) -> None:
+    # The platform's id of a resident message (LINE's message id, not personal data): an unsend removes that row.
+    db.table("messages").add_column("platform_message_id", str)
+    db.table("messages").create_index(["conversation_id", "platform_message_id"])
 
 
 class ConversationStore:
@@ -304,10 +312,14 @@ class ConversationStore:
 
     # Transcript and outbox
 
-    def record_resident_message(self, conversation_id: str, text: str, *, pin_context: bool) -> None:
+    def record_resident_message(
+        self, conversation_id: str, text: str, *, pin_context: bool, platform_message_id: str | None = None
+    ) -> None:
         """Keep what the resident sent (already redacted) in the transcript, and note the activity."""
         now = _stamp(self._clock())
         row = {"conversation_id": conversation_id, "sender": "resident", "text": text, "created_at": now, "attempts": 0}
+        if platform_message_id is not None:
+            row["platform_message_id"] = platform_message_id
         with self._db.atomic():
             self._update(conversation_id, {"last_activity_at": now, "pin_context": int(pin_context)})
             self._db.table("messages").insert(row)
@@ -388,6 +400,29 @@ class ConversationStore:
             self._db.execute(f"delete from messages where conversation_id in ({stale})", [cutoff])
             self._db.execute(f"delete from offered_replies where conversation_id in ({stale})", [cutoff])
             cursor = self._db.execute("delete from conversations where last_activity_at < ?", [cutoff])
+        return int(cursor.rowcount)
+
+    # Platform events (LINE): the durable inbox, a conversation the resident ended, a message they took back
+
+    @property
+    def inbox(self) -> EventInbox:
+        """The inbox of platform events kept before they are handled, in this same file."""
+        return EventInbox(self._db, self._clock)
+
+    def end_conversation(self, conversation_id: str) -> None:
+        """Delete the conversation with everything kept about it (the resident blocked or left the channel)."""
+        with self._db.atomic():
+            self._db.execute("delete from messages where conversation_id = ?", [conversation_id])
+            self._db.execute("delete from offered_replies where conversation_id = ?", [conversation_id])
+            self._db.execute("delete from conversations where id = ?", [conversation_id])
+
+    def remove_resident_message(self, conversation_id: str, platform_message_id: str) -> int:
+        """Delete the resident's message with this platform id from the transcript; return how many rows went."""
+        with self._db.atomic():
+            cursor = self._db.execute(
+                "delete from messages where conversation_id = ? and sender = 'resident' and platform_message_id = ?",
+                [conversation_id, platform_message_id],
+            )
         return int(cursor.rowcount)
 
     def _outbox_where(self, where: str, params: list[Any], limit: int | None = None) -> list[OutboxItem]:
