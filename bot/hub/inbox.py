@@ -157,6 +157,7 @@ class InboxWorker:
         self._senders: dict[str, asyncio.Task[None]] = {}
         self._in_hand: set[str] = set()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     async def keep(self, event: InboxEvent) -> bool:
         """Record an event durably (False for a redelivery) and wake the worker."""
@@ -170,12 +171,19 @@ class InboxWorker:
         self._task = asyncio.create_task(self._run(), name=f"inbox-{self._channel}")
         self._wake.set()
 
-    async def stop(self) -> None:
-        """Stop taking events; those not handled stay in the inbox for the next start."""
-        tasks = [t for t in (self._task, *self._senders.values()) if t is not None]
-        for task in tasks:
+    async def stop(self, grace: float = 15.0) -> None:
+        """Stop taking events, let those in hand finish for up to `grace` seconds (a turn cut short would be
+        handled again at the next start), and leave the rest in the inbox."""
+        self._stopping = True
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        senders = list(self._senders.values())
+        if senders:
+            await asyncio.wait(senders, timeout=grace)
+        for task in senders:
             task.cancel()
-        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
@@ -212,7 +220,7 @@ class InboxWorker:
     async def _drain(self, sender_key: str) -> None:
         queue = self._queues[sender_key]
         try:
-            while queue:
+            while queue and not self._stopping:
                 event = queue[0]
                 await self._handle(event)
                 queue.popleft()
