@@ -130,9 +130,9 @@ async def run(engine_stalled: bool) -> dict[str, Any]:
                         result["all_answered_after_s"] = round(time.perf_counter() - started, 2)
                     report[f"{concurrency}_at_once"] = result
         finally:
+            engine.release()  # so the hub's shutdown does not wait for held answers
             hub.terminate()
             await hub.wait()
-            engine.release()
             await engine.stop()
             await api.stop()
     return report
