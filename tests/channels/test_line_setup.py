@@ -7,15 +7,20 @@ import io
 import os
 import socket
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from PIL import Image
+from pytest_aiohttp import AiohttpServer
 
+from bot.hub.app import create_app
+from bot.launcher import Stack, channels_off
 from channels import ChannelOff, ChannelSettingsError, PushChannel, load_channels
 from channels.line import LineChannel
 from channels.line.settings import LINE_API, LINE_DATA_API, LineSettings
 from tests.channels.fake_line_api import ACCESS_TOKEN, CHANNEL_SECRET, FakeLineApi, line_api_fixture, line_env
+from tests.hub.fake_engine import FakeEngine
 
 __all__ = ["line_api_fixture"]
 
@@ -122,3 +127,20 @@ async def test_the_rich_menu_command_without_settings_says_what_to_set(tmp_path:
 def test_channel_off_is_the_exception_for_a_missing_secret() -> None:
     with pytest.raises(ChannelOff):
         LineSettings.from_env({})
+
+
+def test_make_run_lists_line_unless_told_otherwise(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("HUB_CHANNELS", raising=False)
+    assert Stack(data_dir=tmp_path, token="t").environments()["hub"]["HUB_CHANNELS"] == "web,line"
+    monkeypatch.setenv("HUB_CHANNELS", "web")
+    assert Stack(data_dir=tmp_path, token="t").environments()["hub"]["HUB_CHANNELS"] == "web"
+
+
+async def test_make_run_prints_why_line_is_off(
+    aiohttp_server: AiohttpServer, fake_engine: FakeEngine, tmp_path: Path
+) -> None:
+    settings = replace(fake_engine.hub_settings(tmp_path / "var"), channels=("web", "line"))
+    server = await aiohttp_server(create_app(settings, env={}), host="127.0.0.1")
+    url = str(server.make_url("")).rstrip("/")
+    off = await asyncio.get_running_loop().run_in_executor(None, channels_off, url)
+    assert list(off) == ["line"] and off["line"].startswith("LINE_CHANNEL_SECRET is not set")
