@@ -17,7 +17,7 @@ import sqlite3
 import time
 import uuid
 from collections import defaultdict, deque
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -434,7 +434,7 @@ MakeLineHub = Callable[..., Awaitable[LineHub]]
 @pytest_asyncio.fixture(name="make_line_hub")
 async def make_line_hub_fixture(
     aiohttp_client: AiohttpClient, fake_engine: FakeEngine, line_api: FakeLineApi, tmp_path: Path
-) -> MakeLineHub:
+) -> AsyncIterator[MakeLineHub]:
     """Start a hub serving LINE in front of the fake engine and the fake LINE API."""
 
     async def start(timeout: float = 5.0) -> LineHub:
@@ -442,7 +442,9 @@ async def make_line_hub_fixture(
         client = await aiohttp_client(create_app(settings, env=line_env(line_api)))
         return LineHub(client, line_api)
 
-    return start
+    yield start
+    # A test that failed with the engine held must not keep the hub's shutdown waiting for its answer.
+    fake_engine.release()
 
 
 @pytest_asyncio.fixture(name="line_hub")

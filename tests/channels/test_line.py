@@ -279,3 +279,14 @@ async def test_the_rich_menu_help_explains_without_the_engine(
     await line_hub.settled()
     assert fake_engine.received == []
     assert "ボタン" in " ".join(line_api.texts_to(USER))
+
+
+async def test_a_batch_of_events_larger_than_a_chat_message_is_taken(
+    line_hub: LineHub, fake_engine: FakeEngine, line_api: FakeLineApi
+) -> None:
+    events = [text_event(line_api, f"U{n:032x}", "申請の方法を教えてください。" * 300) for n in range(10)]
+    body = webhook_body(*events)
+    assert len(body) > 64 * 1024
+    assert await line_hub.post(body=body) == 200
+    await line_hub.settled()
+    assert len(fake_engine.received) == 10
