@@ -26,7 +26,8 @@ from aiohttp.test_utils import TestServer
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.channels.fake_line_api import FakeLineApi, line_env, sign, text_event, webhook_body  # noqa: E402
+from tests.channels.fake_line_api import FakeLineApi, line_env  # noqa: E402
+from tests.channels.fake_line_events import sign, text_event, webhook_body  # noqa: E402
 from tests.hub.fake_engine import TOKEN, FakeEngine  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "line.json"

@@ -18,11 +18,13 @@ from tests.channels.fake_line_api import (
     LineHub,
     MakeLineHub,
     eventually,
-    follow_event,
-    group_text_event,
     line_api_fixture,
     line_hub_fixture,
     make_line_hub_fixture,
+)
+from tests.channels.fake_line_events import (
+    follow_event,
+    group_text_event,
     media_event,
     postback_event,
     sign,

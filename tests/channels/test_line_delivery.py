@@ -17,8 +17,8 @@ from tests.channels.fake_line_api import (
     line_api_fixture,
     line_hub_fixture,
     make_line_hub_fixture,
-    text_event,
 )
+from tests.channels.fake_line_events import text_event
 from tests.hub.fake_engine import FakeEngine
 
 __all__ = ["line_api_fixture", "line_hub_fixture", "make_line_hub_fixture"]

@@ -13,8 +13,9 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.channels.fake_line_api import FakeLineApi, eventually, line_api_fixture, line_env, sign, text_event
-from tests.channels.fake_line_api import webhook_body as body_of
+from tests.channels.fake_line_api import FakeLineApi, eventually, line_api_fixture, line_env
+from tests.channels.fake_line_events import sign, text_event
+from tests.channels.fake_line_events import webhook_body as body_of
 from tests.hub.fake_engine import TOKEN, FakeEngine
 
 __all__ = ["line_api_fixture"]

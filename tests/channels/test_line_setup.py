@@ -19,7 +19,8 @@ from bot.launcher import Stack, channels_off
 from channels import ChannelOff, ChannelSettingsError, PushChannel, load_channels
 from channels.line import LineChannel
 from channels.line.settings import LINE_API, LINE_DATA_API, LineSettings
-from tests.channels.fake_line_api import ACCESS_TOKEN, CHANNEL_SECRET, FakeLineApi, line_api_fixture, line_env
+from tests.channels.fake_line_api import ACCESS_TOKEN, FakeLineApi, line_api_fixture, line_env
+from tests.channels.fake_line_events import CHANNEL_SECRET
 from tests.hub.fake_engine import FakeEngine
 
 __all__ = ["line_api_fixture"]
