@@ -38,18 +38,21 @@ TEXTS = ["マイナポータルにログインできません", "できました
 
 
 async def serve(app: web.Application, host: str = "127.0.0.1") -> TestServer:
+    """Serve a stand-in on a free loopback port."""
     server = TestServer(app, host=host)
     await server.start_server()
     return server
 
 
 def free_port() -> int:
+    """A loopback port nobody listens on."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
 async def start_hub(env: dict[str, str], url: str) -> asyncio.subprocess.Process:
+    """Start `python -m bot.hub` and wait until it answers."""
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot.hub", env=env, cwd=ROOT,
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
@@ -91,6 +94,7 @@ async def acknowledgements(session: aiohttp.ClientSession, url: str, api: FakeLi
 
 
 def summary(timings: list[float]) -> dict[str, float]:
+    """Median, 95th percentile and maximum, in milliseconds."""
     ordered = sorted(timings)
     return {
         "count": len(ordered),
@@ -101,6 +105,7 @@ def summary(timings: list[float]) -> dict[str, float]:
 
 
 async def run(engine_stalled: bool) -> dict[str, Any]:
+    """One hub, its stand-ins, and the runs at each concurrency."""
     engine, api = FakeEngine(), FakeLineApi()
     await engine.start(serve)  # type: ignore[arg-type]
     await api.start(serve)  # type: ignore[arg-type]
@@ -140,6 +145,7 @@ async def run(engine_stalled: bool) -> dict[str, Any]:
 
 
 async def main() -> None:
+    """Measure with the engine answering, then stalled, and save the results."""
     report = {
         "what": "LINE webhook: milliseconds from the POST to its 200 (the event kept in the inbox), hub as a process",
         "events_per_run": EVENTS_PER_RUN,

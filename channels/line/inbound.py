@@ -58,6 +58,7 @@ class LineEvents:
 
     @property
     def worker(self) -> InboxWorker:
+        """The inbox worker handing this hub's LINE events to handle()."""
         assert self._worker is not None, "the LINE channel has not started"
         return self._worker
 

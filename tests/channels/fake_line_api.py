@@ -301,6 +301,7 @@ class LineHub:
 
     @property
     def channel(self) -> LineChannel:
+        """The hub's LINE channel."""
         [channel] = [c for c in self.client.app[CHANNELS].on if isinstance(c, LineChannel)]
         return channel
 
@@ -320,12 +321,14 @@ class LineHub:
         await eventually(lambda: self.undelivered() == 0, what="the outbox to empty")
 
     def undelivered(self) -> int:
+        """Messages for residents still waiting in the outbox."""
         with sqlite3.connect(self.data_dir / "hub.db") as conn:
             row = conn.execute("select count(*) from messages where sender != 'resident' and delivered_at is null")
             return int(row.fetchone()[0])
 
     @property
     def data_dir(self) -> Path:
+        """Where the hub keeps its database."""
         return self.client.app[SETTINGS].data_dir
 
 
