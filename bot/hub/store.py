@@ -411,19 +411,28 @@ class ConversationStore:
 
     def end_conversation(self, conversation_id: str) -> None:
         """Delete the conversation with everything kept about it (the resident blocked or left the channel)."""
+        self._erase_on_delete()
         with self._db.atomic():
             self._db.execute("delete from messages where conversation_id = ?", [conversation_id])
             self._db.execute("delete from offered_replies where conversation_id = ?", [conversation_id])
             self._db.execute("delete from conversations where id = ?", [conversation_id])
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def remove_resident_message(self, conversation_id: str, platform_message_id: str) -> int:
         """Delete the resident's message with this platform id from the transcript; return how many rows went."""
+        self._erase_on_delete()
         with self._db.atomic():
             cursor = self._db.execute(
                 "delete from messages where conversation_id = ? and sender = 'resident' and platform_message_id = ?",
                 [conversation_id, platform_message_id],
             )
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return int(cursor.rowcount)
+
+    def _erase_on_delete(self) -> None:
+        # What a resident takes back must leave the file too: deleted rows are overwritten, not just unlinked,
+        # and the write-ahead log that still holds them is emptied after the delete.
+        self._db.execute("PRAGMA secure_delete = ON")
 
     def _outbox_where(self, where: str, params: list[Any], limit: int | None = None) -> list[OutboxItem]:
         sql = (
