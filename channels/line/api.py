@@ -68,24 +68,24 @@ class LineApi:
 
     async def reply(self, reply_token: str, messages: list[LineMessage]) -> None:
         """Answer an event with its reply token (valid once, for a short while)."""
-        request = ReplyMessageRequest.from_dict({"replyToken": reply_token, "messages": messages})
+        request = self._request("reply", ReplyMessageRequest, {"replyToken": reply_token, "messages": messages})
         await self._call("reply", lambda api: api.reply_message(request, _request_timeout=CALL_TIMEOUT))
 
     async def push(self, to: str, messages: list[LineMessage], retry_key: str) -> None:
         """Send to a user; the same retry key on a retry lets LINE see it is the same request."""
-        request = PushMessageRequest.from_dict({"to": to, "messages": messages})
+        request = self._request("push", PushMessageRequest, {"to": to, "messages": messages})
         await self._call(
             "push", lambda api: api.push_message(request, x_line_retry_key=retry_key, _request_timeout=CALL_TIMEOUT)
         )
 
     async def show_loading(self, chat_id: str, seconds: int) -> None:
         """Show the loading animation in a one-to-one chat until a message arrives or the seconds pass."""
-        request = ShowLoadingAnimationRequest.from_dict({"chatId": chat_id, "loadingSeconds": seconds})
+        request = self._request("loading", ShowLoadingAnimationRequest, {"chatId": chat_id, "loadingSeconds": seconds})
         await self._call("loading", lambda api: api.show_loading_animation(request, _request_timeout=CALL_TIMEOUT))
 
     async def create_rich_menu(self, menu: dict[str, Any]) -> str:
         """Create a rich menu; return its id."""
-        request = RichMenuRequest.from_dict(menu)
+        request = self._request("richmenu", RichMenuRequest, menu)
         answer = await self._call("richmenu", lambda api: api.create_rich_menu(request, _request_timeout=CALL_TIMEOUT))
         return str(answer.rich_menu_id)
 
@@ -118,6 +118,14 @@ class LineApi:
             raise LineApiError(f"{what}: HTTP {error.status}", error.status, _retry_after(error)) from error
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             raise LineApiError(f"{what}: {type(error).__name__}", None) from error
+
+    @staticmethod
+    def _request(what: str, model: Any, body: dict[str, Any]) -> Any:
+        """The SDK's request object; a body it refuses is a LineApiError that no retry can mend."""
+        try:
+            return model.from_dict(body)
+        except (ValueError, TypeError) as error:  # pydantic's ValidationError is a ValueError
+            raise LineApiError(f"{what}: the SDK refused the request: {type(error).__name__}", 400) from error
 
 
 def _retry_after(error: ApiException) -> float | None:

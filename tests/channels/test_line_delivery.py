@@ -8,13 +8,16 @@ import time
 import pytest
 
 from bot.hub.messages import BotMessage, QuickReply
+from channels.line.api import LineApi, LineApiError
 from channels.line.outgoing import MAX_TEXT_UNITS, batches, line_messages, split_text, utf16_units
+from channels.line.settings import LineSettings
 from tests.channels.fake_line_api import (
     Failure,
     FakeLineApi,
     LineHub,
     eventually,
     line_api_fixture,
+    line_env,
     line_hub_fixture,
     make_line_hub_fixture,
 )
@@ -168,3 +171,16 @@ async def test_retry_after_holds_every_push_back_until_it_has_passed(
     await eventually(lambda: "Retry-After" in caplog.text, "the outbox to try again")
     assert len(line_api.calls(PUSH)) == 1
     assert line_api.delivered == [] and line_hub.undelivered() == 1
+
+
+async def test_a_request_the_sdk_refuses_is_a_permanent_failure_not_a_crash(line_api: FakeLineApi) -> None:
+    settings = LineSettings.from_env(line_env(line_api))
+    api = LineApi(settings)
+    await api.open()
+    try:
+        with pytest.raises(LineApiError) as refused:
+            await api.push(USER, [{"type": "text"}], "123e4567-e89b-12d3-a456-426614174000")
+    finally:
+        await api.close()
+    assert refused.value.status == 400 and not refused.value.worth_retrying
+    assert line_api.requests == []
