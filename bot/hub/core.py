@@ -198,6 +198,15 @@ class ConversationCore:
         logger.info("message taken back: conversation=%s removed=%d", conversation.id, removed)
         return removed
 
+    async def already_answered(self, channel: str, sender: PlatformUser, platform_message_id: str) -> bool:
+        """Whether this platform message already had its turn and answer (a channel handling an event again
+        after the hub stopped before noting it done)."""
+        try:
+            conversation = await self._db(lambda s: s.find_conversation(channel, sender.user_id))
+        except ConversationNotFound:
+            return False
+        return await self._db(lambda s: s.answered_after(conversation.id, platform_message_id))
+
     async def _resolve(self, message: ResidentMessage) -> tuple[Conversation, str | None]:
         sender = message.sender
         if isinstance(sender, Session):

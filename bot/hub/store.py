@@ -429,6 +429,16 @@ class ConversationStore:
         self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return int(cursor.rowcount)
 
+    def answered_after(self, conversation_id: str, platform_message_id: str) -> bool:
+        """Whether the resident's message with this platform id is in the transcript with an answer after it."""
+        row = self._db.execute(
+            "select exists(select 1 from messages where conversation_id = ? and sender != 'resident' and id > "
+            "(select max(id) from messages where conversation_id = ? and sender = 'resident' "
+            "and platform_message_id = ?))",
+            [conversation_id, conversation_id, platform_message_id],
+        ).fetchone()
+        return bool(row[0])
+
     def _erase_on_delete(self) -> None:
         # What a resident takes back must leave the file too: deleted rows are overwritten, not just unlinked,
         # and the write-ahead log that still holds them is emptied after the delete.

@@ -139,6 +139,10 @@ class LineEvents:
 
     async def _take_turn(self, core: ConversationCore, user: PlatformUser, event: LineEvent) -> None:
         data = event.postback_data or ""
+        if event.message_id and await core.already_answered(NAME, user, event.message_id):
+            # The hub stopped after this turn was answered but before the event was noted done.
+            logger.info("line: event %s was answered before the hub stopped; not again", event.event_id)
+            return
         if event.kind == "text" and event.text is not None:
             message = ResidentMessage(
                 NAME, user, text=event.text, platform_message_id=event.message_id, redacted_before=event.redacted

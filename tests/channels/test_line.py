@@ -10,8 +10,10 @@ from typing import Any
 
 import pytest
 
+from bot.hub.inbox import InboxEvent
 from bot.hub.wording import ENGINE_SLOW_NOTICE, STALE_BUTTON_NOTICE
 from bot.privacy import MARKER
+from channels.line.events import read_event
 from channels.line.wording import GREETING, NOT_TEXT, ONE_TO_ONE
 from tests.channels.fake_line_api import (
     FakeLineApi,
@@ -293,3 +295,19 @@ async def test_a_batch_of_events_larger_than_a_chat_message_is_taken(
     assert await line_hub.post(body=body) == 200
     await line_hub.settled()
     assert len(fake_engine.received) == 10
+
+
+async def test_an_event_handled_again_after_a_stop_is_not_answered_twice(
+    line_hub: LineHub, fake_engine: FakeEngine, line_api: FakeLineApi
+) -> None:
+    raw = text_event(line_api, USER, "引っ越しの手続き")
+    event = read_event(raw)
+    assert event is not None
+    kept = InboxEvent("line", event.event_id, USER, event.as_body())
+    await line_hub.channel.events.handle(kept)
+    await line_hub.settled()
+    # The hub stopped after the answer was written but before the event was noted done: it comes again.
+    await line_hub.channel.events.handle(kept)
+    await line_hub.settled()
+    assert len(fake_engine.received) == 1
+    assert line_api.texts_to(USER) == ["echo: 引っ越しの手続き"]
