@@ -43,6 +43,8 @@ OWN_VARIABLES = frozenset(
         "SANIC_HOST",
     }
 )
+# The LINE channel's settings, passed on to the hub only (neither Rasa nor the action server needs LINE's secrets).
+LINE_VARIABLES = ("LINE_CHANNEL_SECRET", "LINE_CHANNEL_ACCESS_TOKEN", "LINE_API_BASE_URL")
 
 
 # The channels `make run` serves unless HUB_CHANNELS says otherwise; one without its secrets is reported off.
@@ -196,7 +198,8 @@ class Stack:
 
     def environments(self) -> dict[str, dict[str, str]]:
         """Each child's environment: what all need, plus only the settings and secrets that child uses."""
-        common = {name: value for name, value in os.environ.items() if name not in OWN_VARIABLES}
+        not_shared = OWN_VARIABLES.union(LINE_VARIABLES)
+        common = {name: value for name, value in os.environ.items() if name not in not_shared}
         common.update(
             {
                 "PYTHONPATH": str(ROOT),
@@ -228,6 +231,7 @@ class Stack:
                 "DATA_DIR": str(self.data_dir),
                 # `make run` lists LINE too, so that without its secrets the hub says in one line that it is off.
                 "HUB_CHANNELS": os.environ.get("HUB_CHANNELS", "").strip() or RUN_CHANNELS,
+                **{name: os.environ[name] for name in LINE_VARIABLES if name in os.environ},
             },
         }
 

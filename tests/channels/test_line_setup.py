@@ -145,3 +145,13 @@ async def test_make_run_prints_why_line_is_off(
     url = str(server.make_url("")).rstrip("/")
     off = await asyncio.get_running_loop().run_in_executor(None, channels_off, url)
     assert list(off) == ["line"] and off["line"].startswith("LINE_CHANNEL_SECRET is not set")
+
+
+def test_make_run_gives_lines_secrets_to_the_hub_only(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("LINE_CHANNEL_SECRET", CHANNEL_SECRET)
+    monkeypatch.setenv("LINE_CHANNEL_ACCESS_TOKEN", ACCESS_TOKEN)
+    environments = Stack(data_dir=tmp_path, token="t").environments()
+    assert environments["hub"]["LINE_CHANNEL_SECRET"] == CHANNEL_SECRET
+    assert environments["hub"]["LINE_CHANNEL_ACCESS_TOKEN"] == ACCESS_TOKEN
+    for child in ("engine", "actions"):
+        assert not any(value in (CHANNEL_SECRET, ACCESS_TOKEN) for value in environments[child].values()), child
