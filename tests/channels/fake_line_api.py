@@ -25,7 +25,8 @@ from yarl import URL
 
 from bot.hub.app import create_app
 from bot.hub.keys import CHANNELS, CORE, SETTINGS
-from channels.line import WEBHOOK_PATH, LineChannel
+from channels.line import WEBHOOK_PATH
+from channels.line.channel import LineChannel
 from tests.channels.fake_line_events import CHANNEL_SECRET, sign, webhook_body
 from tests.hub.fake_engine import FakeEngine
 

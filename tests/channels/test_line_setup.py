@@ -17,7 +17,7 @@ from pytest_aiohttp import AiohttpServer
 from bot.hub.app import create_app
 from bot.launcher import Stack, channels_off
 from channels import ChannelOff, ChannelSettingsError, PushChannel, load_channels
-from channels.line import LineChannel
+from channels.line.channel import LineChannel
 from channels.line.settings import LINE_API, LINE_DATA_API, LineSettings
 from tests.channels.fake_line_api import ACCESS_TOKEN, FakeLineApi, line_api_fixture, line_env
 from tests.channels.fake_line_events import CHANNEL_SECRET
