@@ -67,6 +67,7 @@ lint: $(HUB)/.installed
 bench: install model
 	$(ENGINE)/bin/python bench/nlu_bench.py
 	$(HUB)/bin/python bench/turn_bench.py
+	$(HUB)/bin/python bench/line_bench.py
 
 clean:
 	rm -rf .venv models var node_modules

@@ -43,6 +43,12 @@ OWN_VARIABLES = frozenset(
         "SANIC_HOST",
     }
 )
+# The LINE channel's settings, passed on to the hub only (neither Rasa nor the action server needs LINE's secrets).
+LINE_VARIABLES = ("LINE_CHANNEL_SECRET", "LINE_CHANNEL_ACCESS_TOKEN", "LINE_API_BASE_URL")
+
+
+# The channels `make run` serves unless HUB_CHANNELS says otherwise; one without its secrets is reported off.
+RUN_CHANNELS = "web,widget,line"
 
 
 class StackError(RuntimeError):
@@ -192,7 +198,8 @@ class Stack:
 
     def environments(self) -> dict[str, dict[str, str]]:
         """Each child's environment: what all need, plus only the settings and secrets that child uses."""
-        common = {name: value for name, value in os.environ.items() if name not in OWN_VARIABLES}
+        not_shared = OWN_VARIABLES.union(LINE_VARIABLES)
+        common = {name: value for name, value in os.environ.items() if name not in not_shared}
         common.update(
             {
                 "PYTHONPATH": str(ROOT),
@@ -222,6 +229,9 @@ class Stack:
                 "HUB_HOST": self.hub_host,
                 "HUB_PORT": str(self.ports.hub),
                 "DATA_DIR": str(self.data_dir),
+                # `make run` lists LINE too, so that without its secrets the hub says in one line that it is off.
+                "HUB_CHANNELS": os.environ.get("HUB_CHANNELS", "").strip() or RUN_CHANNELS,
+                **{name: os.environ[name] for name in LINE_VARIABLES if name in os.environ},
             },
         }
 
@@ -369,6 +379,19 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def channels_off(hub_url: str) -> dict[str, str]:
+    """The channels the running hub left off, with the reason each gives (from its /health/details)."""
+    try:
+        with urllib.request.urlopen(f"{hub_url}/health/details", timeout=5) as response:
+            details = json.loads(response.read())
+    except urllib.error.HTTPError as error:  # 503 while the engine is down still lists the channels
+        details = json.loads(error.read() or b"{}")
+    except (OSError, ValueError):
+        return {}
+    off = details.get("channels", {}).get("off", {}) if isinstance(details, dict) else {}
+    return {str(name): str(reason) for name, reason in off.items()} if isinstance(off, dict) else {}
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the whole product on this machine until Ctrl-C or SIGTERM."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -392,6 +415,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f'web chat API: POST {stack.hub_url}/channels/web/messages  {{"text": "こんにちは"}}')
         print(f"chat widget demo page: {stack.hub_url}/demo/")
         print(f"engine:  {stack.engine_url} (loopback only, token required)")
+        for name, reason in channels_off(stack.hub_url).items():
+            print(f"channel {name} is off: {reason}")
         print("a process that dies is restarted; Ctrl-C stops everything.", flush=True)
         stack.wait()
     except KeyboardInterrupt:

@@ -73,6 +73,10 @@ class ResidentMessage:
     sender: Session | PlatformUser
     text: str | None = None
     reply_key: str | None = None
+    # The platform's id of this message (LINE), so that the resident can take it back (unsend).
+    platform_message_id: str | None = None
+    # The text was redacted by keepable_text() before a channel kept it, and personal numbers were removed.
+    redacted_before: bool = False
 
     def __post_init__(self) -> None:
         if (self.text is None) == (self.reply_key is None):
@@ -213,6 +217,62 @@ class ConversationCore:
             return await self._reply(conversation, "engine_down", [*before, *engine_down_messages(self._city)], offer)
         return await self._answer(conversation, answer, [], offer, False, before=before)
 
+    # For platforms that push (LINE): text kept before its turn, notices without the engine, ending, taking back
+
+    async def keepable_text(self, channel: str, sender: PlatformUser, text: str) -> tuple[str, bool]:
+        """The text as a channel may keep it before its turn (a durable inbox), and whether numbers were removed."""
+        try:
+            conversation = await self._db(lambda s: s.find_conversation(channel, sender.user_id))
+            pin_expected = conversation.pin_context
+        except ConversationNotFound:
+            pin_expected = False
+        redaction = redact_personal_numbers(readable(text), pin_expected=pin_expected)
+        return redaction.text, redaction.found
+
+    async def notify(self, channel: str, sender: PlatformUser, messages: Sequence[BotMessage]) -> Turn:
+        """Write messages the engine has no part in (a greeting, a polite answer to a sticker) to the outbox;
+        the buttons on offer stay on the last one."""
+        conversation = await self._db(lambda s: s.find_or_start_conversation(channel, sender.user_id, sender.address))
+        await self._locks.acquire(conversation.id)
+        try:
+            offer = await self._db(lambda s: s.current_offer(conversation.id))
+            return await self._reply(conversation, "answered", list(messages), offer)
+        finally:
+            self._locks.release(conversation.id)
+
+    async def end_conversation(self, channel: str, sender: PlatformUser) -> bool:
+        """Forget the resident's conversation and all kept of it (they blocked the account); False if none."""
+        try:
+            conversation = await self._db(lambda s: s.find_conversation(channel, sender.user_id))
+        except ConversationNotFound:
+            return False
+        await self._locks.acquire(conversation.id)
+        try:
+            await self._db(lambda s: s.end_conversation(conversation.id))
+        finally:
+            self._locks.release(conversation.id)
+        logger.info("conversation ended: conversation=%s", conversation.id)
+        return True
+
+    async def forget_message(self, channel: str, sender: PlatformUser, platform_message_id: str) -> int:
+        """Remove a message the resident took back from the transcript; return how many rows went."""
+        try:
+            conversation = await self._db(lambda s: s.find_conversation(channel, sender.user_id))
+        except ConversationNotFound:
+            return 0
+        removed = await self._db(lambda s: s.remove_resident_message(conversation.id, platform_message_id))
+        logger.info("message taken back: conversation=%s removed=%d", conversation.id, removed)
+        return removed
+
+    async def already_answered(self, channel: str, sender: PlatformUser, platform_message_id: str) -> bool:
+        """Whether this platform message already had its turn and answer (a channel handling an event again
+        after the hub stopped before noting it done)."""
+        try:
+            conversation = await self._db(lambda s: s.find_conversation(channel, sender.user_id))
+        except ConversationNotFound:
+            return False
+        return await self._db(lambda s: s.answered_after(conversation.id, platform_message_id))
+
     async def _resolve(self, message: ResidentMessage) -> tuple[Conversation, str | None]:
         sender = message.sender
         if isinstance(sender, Session):
@@ -251,12 +311,16 @@ class ConversationCore:
         else:
             assert message.text is not None
             redaction = redact_personal_numbers(readable(message.text), pin_expected=conversation.pin_context)
-            redacted = redaction.found
+            redacted = redaction.found or message.redacted_before
             if redacted:
                 notices.append(BotMessage(REDACTION_NOTICE))
             engine_text, transcript_text = as_typed_text(redaction.text), redaction.text
             pin_word = mentions_pin(redaction.text)
-        await self._db(lambda s: s.record_resident_message(conversation.id, transcript_text, pin_context=pin_word))
+        await self._db(
+            lambda s: s.record_resident_message(
+                conversation.id, transcript_text, pin_context=pin_word, platform_message_id=message.platform_message_id
+            )
+        )
         logger.info(
             "turn: conversation=%s channel=%s kind=%s chars=%d redacted=%s mode=%s",
             conversation.id,

@@ -23,6 +23,7 @@ from sqlite_utils import Database, Migrations
 from sqlite_utils.db import NotFoundError
 
 from bot.hub.bookings import BookingStore, booking_migrations
+from bot.hub.inbox import EventInbox, inbox_migrations
 from bot.hub.messages import BotMessage, QuickReply
 from bot.hub.tickets import TicketStore, ticket_migrations
 
@@ -147,6 +148,7 @@ MIGRATION_SETS = (
     transcript_migrations,
     ticket_migrations,
     booking_migrations,
+    inbox_migrations,
 )
 
 
@@ -223,6 +225,13 @@ def m001_messages(db: Database) -> None:
     )
     db.table("messages").create_index(["conversation_id", "id"])
     db.table("messages").create_index(["delivered_at", "next_attempt_at"])
+
+
+@transcript_migrations()
+def m002_platform_message_id(db: Database) -> None:
+    # The platform's id of a resident message (LINE's message id, not personal data): an unsend removes that row.
+    db.table("messages").add_column("platform_message_id", str)
+    db.table("messages").create_index(["conversation_id", "platform_message_id"])
 
 
 class ConversationStore:
@@ -335,10 +344,14 @@ class ConversationStore:
 
     # Transcript and outbox
 
-    def record_resident_message(self, conversation_id: str, text: str, *, pin_context: bool) -> None:
+    def record_resident_message(
+        self, conversation_id: str, text: str, *, pin_context: bool, platform_message_id: str | None = None
+    ) -> None:
         """Keep what the resident sent (already redacted) in the transcript, and note the activity."""
         now = _stamp(self._clock())
         row = {"conversation_id": conversation_id, "sender": "resident", "text": text, "created_at": now, "attempts": 0}
+        if platform_message_id is not None:
+            row["platform_message_id"] = platform_message_id
         with self._db.atomic():
             self._update(conversation_id, {"last_activity_at": now, "pin_context": int(pin_context)})
             self._db.table("messages").insert(row)
@@ -446,6 +459,50 @@ class ConversationStore:
             )
             for row in reversed(rows)
         ]
+
+    # Platform events (LINE): the durable inbox, a conversation the resident ended, a message they took back
+
+    @property
+    def inbox(self) -> EventInbox:
+        """The inbox of platform events kept before they are handled, in this same file."""
+        return EventInbox(self._db, self._clock)
+
+    def end_conversation(self, conversation_id: str) -> None:
+        """Delete the conversation with everything kept about it (the resident blocked or left the channel)."""
+        self._erase_on_delete()
+        with self._db.atomic():
+            self.tickets.purge_conversations("select ?", [conversation_id])
+            self.bookings.purge_conversations("select ?", [conversation_id])
+            self._db.execute("delete from messages where conversation_id = ?", [conversation_id])
+            self._db.execute("delete from offered_replies where conversation_id = ?", [conversation_id])
+            self._db.execute("delete from conversations where id = ?", [conversation_id])
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def remove_resident_message(self, conversation_id: str, platform_message_id: str) -> int:
+        """Delete the resident's message with this platform id from the transcript; return how many rows went."""
+        self._erase_on_delete()
+        with self._db.atomic():
+            cursor = self._db.execute(
+                "delete from messages where conversation_id = ? and sender = 'resident' and platform_message_id = ?",
+                [conversation_id, platform_message_id],
+            )
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return int(cursor.rowcount)
+
+    def answered_after(self, conversation_id: str, platform_message_id: str) -> bool:
+        """Whether the resident's message with this platform id is in the transcript with an answer after it."""
+        row = self._db.execute(
+            "select exists(select 1 from messages where conversation_id = ? and sender != 'resident' and id > "
+            "(select max(id) from messages where conversation_id = ? and sender = 'resident' "
+            "and platform_message_id = ?))",
+            [conversation_id, conversation_id, platform_message_id],
+        ).fetchone()
+        return bool(row[0])
+
+    def _erase_on_delete(self) -> None:
+        # What a resident takes back must leave the file too: deleted rows are overwritten, not just unlinked,
+        # and the write-ahead log that still holds them is emptied after the delete.
+        self._db.execute("PRAGMA secure_delete = ON")
 
     def _outbox_where(self, where: str, params: list[Any], limit: int | None = None) -> list[OutboxItem]:
         sql = (

@@ -307,3 +307,18 @@ async def test_tickets_go_with_the_conversation_when_it_is_purged(start_hub: Sta
     assert removed == 1
     assert await helpdesk.queue(include_closed=True) == []
     assert (await helpdesk.statistics()).stuck_steps == []
+
+
+async def test_a_resident_who_leaves_the_channel_takes_their_tickets_and_bookings_along(
+    start_hub: Start, fake_engine: FakeEngine
+) -> None:
+    client, _ = await start_hub()
+    helpdesk: Helpdesk = client.app[HELPDESK]
+    guide_hands_over(fake_engine)
+    await say(client, None, "人と話したい")
+    (ticket,) = await helpdesk.queue()
+    await helpdesk.add_note(ticket.id, "sato", "折り返し希望")
+    store = client.app[STORE]
+    await store(lambda s: s.end_conversation(ticket.conversation_id))  # as LINE's unfollow does
+    assert await helpdesk.queue(include_closed=True) == []
+    assert (await helpdesk.statistics()).stuck_steps == []
