@@ -12,23 +12,31 @@ TRAINING_DATA := data/nlu data/rules.yml
 # Tests that need Rasa run in the engine environment; the hub's, and the end-to-end ones, in the hub's.
 ENGINE_TESTS := tests/nlu tests/actions tests/engine tests/test_procedures.py tests/test_guide.py \
 	tests/test_plain_japanese.py tests/test_domain.py tests/scripts
-HUB_TESTS := tests/hub tests/channels tests/test_privacy.py tests/test_launcher.py tests/e2e
+HUB_TESTS := tests/hub tests/channels tests/test_privacy.py tests/test_launcher.py tests/e2e \
+	tests/console $(wildcard tests/browser/test_console*.py)
 
-.PHONY: run test install debian-packages model check lint bench clean
+.PHONY: run test install debian-packages node-packages model check lint bench clean
 
+# Plain HTTP on this machine: the console's cookies go without the Secure flag (never set this behind HTTPS).
 run: install check model
-	$(HUB)/bin/python -m bot.launcher --data-dir $(DATA_DIR)
+	CONSOLE_INSECURE_COOKIES=1 $(HUB)/bin/python -m bot.launcher --data-dir $(DATA_DIR)
 
 test: install check lint model
 	$(ENGINE)/bin/python -m pytest $(ENGINE_TESTS) -q -p no:cacheprovider
 	$(RASA) test core --stories tests/stories --model models --out var/test-results/core --fail-on-prediction-errors --quiet
 	$(HUB)/bin/python -m pytest $(HUB_TESTS) -q -p no:cacheprovider
 
-install: debian-packages $(ENGINE)/.installed $(HUB)/.installed
+install: debian-packages node-packages $(ENGINE)/.installed $(HUB)/.installed
 
 # Debian packages from requirements/debian.txt (browser tests, servers the tests start on loopback).
 debian-packages:
 	scripts/install-debian-packages
+
+# JavaScript from npm, pinned by package-lock.json: Chart.js (served by the console), axe-core (browser tests).
+node-packages: node_modules/.package-lock.json
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
 
 $(ENGINE)/.installed: requirements/engine.lock scripts/find-python310
 	@python310=$$(scripts/find-python310) || exit 1; \

@@ -13,6 +13,8 @@ import aiohttp
 from aiohttp import web
 
 from bot.city import City, load_city
+from bot.console.app import create_console
+from bot.console.settings import ConsoleSettings
 from bot.hub.core import ConversationCore
 from bot.hub.engine import EngineClient
 from bot.hub.keys import CHANNELS, CITY, CORE, ENGINE, LOOP_WATCH, OUTBOX, SETTINGS, STORE
@@ -43,7 +45,15 @@ def create_app(
     app[LOOP_WATCH] = LoopWatch()
     app.cleanup_ctx.extend([open_store, open_engine_client, run_core, purge_daily])
     setup_routes(app, app[CHANNELS].on)
+    mount_console(app, settings, os.environ if env is None else env)
     return app
+
+
+def mount_console(app: web.Application, settings: HubSettings, env: Mapping[str, str]) -> None:
+    """The helpdesk console at /console/ (bot/console), reaching the handoff service once the hub has started it."""
+    console_settings = ConsoleSettings.from_env(env, settings.data_dir)
+    # The handoff service is not part of this hub yet: the console answers 503 where it needs it.
+    app.add_subapp("/console/", create_console(console_settings, lambda: None))
 
 
 async def open_store(app: web.Application) -> AsyncIterator[None]:
