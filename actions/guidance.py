@@ -62,6 +62,9 @@ def utter(dispatcher: CollectingDispatcher, turn: Turn) -> None:
             dispatcher.utter_message(response=reply.response, **extra, **reply.params)
         else:
             dispatcher.utter_message(text=reply.text, **extra)
+    for signal in turn.signals:
+        # Not shown to the resident: the hub reads it (handoff, a failed step, a misunderstanding).
+        dispatcher.utter_message(json_message=signal)
 
 
 class ActionGuide(Action):

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import datetime
 import logging
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import jpholiday
 import yaml
+
+from bot.volunteer_sessions import VolunteerSessions, VolunteerSessionsError, parse_volunteer_sessions
 
 ROOT = Path(__file__).resolve().parent.parent
 CITY_FILE = ROOT / "config" / "city.yml"
@@ -43,9 +47,10 @@ class OpeningHours:
 
     ranges: Mapping[str, tuple[datetime.time, datetime.time]] = field(default_factory=dict)
     closed_dates: frozenset[datetime.date] = frozenset()
+    closed_on_public_holidays: bool = False
 
     def _range(self, day: datetime.date) -> tuple[datetime.time, datetime.time] | None:
-        if day in self.closed_dates:
+        if day in self.closed_dates or (self.closed_on_public_holidays and jpholiday.is_holiday(day)):
             return None
         return self.ranges.get(_day_kind(day))
 
@@ -100,6 +105,7 @@ class City:
     in_person_help: Place
     online_services: dict[str, bool]
     example: bool
+    volunteer_sessions: VolunteerSessions | None = None  # bookable in the chat when the city lists them
 
 
 def _text(data: dict[str, Any], key: str, where: str, optional: bool = False) -> str:
@@ -115,7 +121,7 @@ def _opening_hours(data: Any, where: str) -> OpeningHours | None:
     if data is None:
         return None
     fix = f"write e.g. 'weekdays: \"08:30-17:15\"' (keys {', '.join(DAY_KINDS)}, closed_dates)"
-    if not isinstance(data, dict) or set(data) - {*DAY_KINDS, "closed_dates"}:
+    if not isinstance(data, dict) or set(data) - {*DAY_KINDS, "closed_dates", "public_holidays"}:
         raise CityError(f"{where}: field 'open' must map {', '.join(DAY_KINDS)} to hours; {fix}.")
     ranges: dict[str, tuple[datetime.time, datetime.time]] = {}
     for kind in DAY_KINDS:
@@ -136,7 +142,10 @@ def _opening_hours(data: Any, where: str) -> OpeningHours | None:
     closed = data.get("closed_dates") or []
     if not isinstance(closed, list) or not all(isinstance(day, datetime.date) for day in closed):
         raise CityError(f"{where}: field 'open.closed_dates' must list dates like 2027-01-01.")
-    return OpeningHours(ranges, frozenset(closed))
+    holidays = data.get("public_holidays", "open")
+    if holidays not in ("open", "closed"):
+        raise CityError(f"{where}: field 'open.public_holidays' is {holidays!r}; write closed or open.")
+    return OpeningHours(ranges, frozenset(closed), closed_on_public_holidays=holidays == "closed")
 
 
 def _place(data: Any, where: str, needs_phone: bool) -> Place:
@@ -152,8 +161,15 @@ def _place(data: Any, where: str, needs_phone: bool) -> Place:
     )
 
 
-def load_city(path: Path = CITY_FILE) -> City:
-    """Read and validate the city configuration."""
+def city_file() -> Path:
+    """The city's configuration: CITY_FILE from the environment when set, else config/city.yml."""
+    configured = os.environ.get("CITY_FILE", "").strip()
+    return Path(configured) if configured else CITY_FILE
+
+
+def load_city(path: Path | None = None) -> City:
+    """Read and validate the city configuration (by default the file `city_file()` names)."""
+    path = path or city_file()
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as error:
@@ -163,6 +179,10 @@ def load_city(path: Path = CITY_FILE) -> City:
     services = data.get("online_services") or {}
     if not isinstance(services, dict) or not all(isinstance(v, bool) for v in services.values()):
         raise CityError(f"{path}: online_services must map service keys to true or false.")
+    try:
+        sessions = parse_volunteer_sessions(data.get("volunteer_sessions"), f"{path}: volunteer_sessions")
+    except VolunteerSessionsError as error:
+        raise CityError(str(error)) from error
     example = data.get("example", False)
     if example:
         logger.warning("%s is the fictional example city; replace its values before deployment.", path)
@@ -172,4 +192,5 @@ def load_city(path: Path = CITY_FILE) -> City:
         in_person_help=_place(data.get("in_person_help"), f"{path}: in_person_help", needs_phone=False),
         online_services=dict(services),
         example=bool(example),
+        volunteer_sessions=sessions,
     )

@@ -31,7 +31,15 @@ from bot.quick_replies import (
     YES_NO_REPLIES,
     QuickReply,
 )
-from bot.step_answers import StepAnswer, asked_term, is_button_payload, read_step_answer, says_not, says_stop
+from bot.step_answers import (
+    StepAnswer,
+    asked_term,
+    is_button_payload,
+    read_step_answer,
+    says_not,
+    says_stop,
+    says_too_hard,
+)
 from bot.wording import render
 
 MAX_STEP_FAILURES = 2
@@ -84,6 +92,14 @@ class Turn:
     replies: tuple[Reply, ...]
     quick_replies: tuple[QuickReply, ...]
     state: GuideState
+    # Sent to the hub as custom payloads: a handoff, a failed step, a misunderstanding (where the resident was).
+    signals: tuple[dict[str, Any], ...] = ()
+
+
+# What the hub sends when it gives a conversation back from staff (bot/hub/handoff.py): resume where it was.
+HANDOFF_RETURNED = "handoff_returned"
+# Intents only the hub sends (as "/intent"), with no training examples so no resident's words are read as them.
+HUB_INTENTS = (HANDOFF_RETURNED,)
 
 
 def japan_now() -> datetime.datetime:
@@ -135,8 +151,12 @@ class Guide:
         if redacted:
             # The hub removed a typed number: say so and ask the same question again, never change topic.
             return self._ask_again(state, [Reply("guide_redacted")])
+        if intent == HANDOFF_RETURNED:
+            return self._back_from_person(state)
         if intent == "stop" or (text and says_stop(text)):
             return self._stop(state) if state.procedure else self._menu(state, [Reply("guide_menu")])
+        if text and not is_button_payload(text) and says_too_hard(text):
+            return self.offer_person(state, "too_hard")
         at_step = state.procedure is not None and state.awaiting is None and not state.returning
         if at_step and text and not is_button_payload(text):
             # The step reads the words first: 「電話がつながらない」 names its known problem, even when the
@@ -353,13 +373,15 @@ class Guide:
     def _failed(self, state: GuideState, step: ProcedureStep) -> Turn:
         failures = state.step_failures + 1
         state = replace(state, step_failures=failures)
+        failed = self._signal("step_failed", state)
         if failures >= MAX_STEP_FAILURES:
-            return self.offer_person(state, "step_failed")
+            handoff = self.offer_person(state, "step_failed")
+            return replace(handoff, signals=(failed, *handoff.signals))
         replies = [Reply("guide_problems_intro")]
         replies.extend(
             Reply("guide_problem", params={"cause": p.cause, "fix": p.fix, "explain": True}) for p in step.problems
         )
-        return Turn(tuple(replies), self._step_replies(step), state)
+        return Turn(tuple(replies), self._step_replies(step), state, (failed,))
 
     def _finish(self, state: GuideState, procedure: Procedure, before: list[Reply]) -> Turn:
         ending = procedure.ending_for(state.device)
@@ -436,13 +458,18 @@ class Guide:
 
     def _fallback(self, state: GuideState, unknown_device: bool) -> Turn:
         state = replace(state, fallbacks=state.fallbacks + 1)
+        missed = self._signal("fallback", state)
         if state.fallbacks >= MAX_FALLBACKS:
-            return self.offer_person(replace(state, fallbacks=0), "not_understood")
+            handoff = self.offer_person(replace(state, fallbacks=0), "not_understood")
+            return replace(handoff, signals=(missed, *handoff.signals))
         if state.awaiting == "device":
             return Turn(
-                (Reply("guide_device_unknown" if unknown_device else "guide_ask_device"),), DEVICE_REPLIES, state
+                (Reply("guide_device_unknown" if unknown_device else "guide_ask_device"),),
+                DEVICE_REPLIES,
+                state,
+                (missed,),
             )
-        return self._ask_again(state, [Reply("guide_fallback")])
+        return replace(self._ask_again(state, [Reply("guide_fallback")]), signals=(missed,))
 
     def _current_replies(self, state: GuideState) -> tuple[QuickReply, ...]:
         if state.procedure is None:
@@ -463,7 +490,8 @@ class Guide:
     def _volunteer(self, state: GuideState) -> Turn:
         contacts = contact_replies(self.city, ("in_person_help",), self.clock())
         replies = (Reply("guide_volunteer_intro"), *(_reply(contact) for contact in contacts))
-        return Turn(replies, self._current_replies(state), state)
+        # The hub books a session in the chat when the city lists them; this answer stands otherwise.
+        return Turn(replies, self._current_replies(state), state, ({"event": "volunteer_booking"},))
 
     # --- people ----------------------------------------------------------------------
     def offer_person(self, state: GuideState, reason: str) -> Turn:
@@ -490,10 +518,32 @@ class Guide:
         ordered = [*chosen, desk] if desk_is_open(self.city, now) is False else [desk, *chosen]
         replies = [intro, *ordered]
         replies.extend(closing)
+        signal = {**self._signal("handoff", state), "reason": reason}
         state = replace(state, handoff_reason=reason, step_failures=0)
         if state.procedure is None:
-            return self._menu(state, replies)
-        return Turn(tuple(replies), RESUME_REPLIES, replace(state, awaiting="resume"))
+            return replace(self._menu(state, replies), signals=(signal,))
+        return Turn(tuple(replies), RESUME_REPLIES, replace(state, awaiting="resume"), (signal,))
+
+    def _back_from_person(self, state: GuideState) -> Turn:
+        """The hub gave the conversation back (staff finished, or the resident stopped waiting): go on where it was."""
+        state = replace(state, handoff_reason=None, fallbacks=0, step_failures=0)
+        if state.procedure is None:
+            return self._menu(state, [Reply("guide_back_from_person"), Reply("guide_menu")])
+        if state.awaiting == "resume" or state.returning:
+            state = replace(state, awaiting=None, returning=False)
+        return self._ask_again(state, [Reply("guide_back_from_person")])
+
+    def _signal(self, event: str, state: GuideState) -> dict[str, Any]:
+        """A custom payload telling the hub what happened and where: procedure, its title, step and step count."""
+        signal: dict[str, Any] = {"event": event}
+        if state.procedure is not None:
+            number, total = self._position(state)
+            signal.update(procedure=state.procedure, procedure_title=self.catalog[state.procedure].title)
+            if state.awaiting is None or state.awaiting == "resume":
+                instruction = self._current_step(state).instruction(state.device)
+                step_title = instruction if len(instruction) <= 30 else f"{instruction[:29]}…"
+                signal.update(step=number, step_count=total, step_title=step_title)
+        return signal
 
     # --- per-turn limits and jargon --------------------------------------------------
     def text_of(self, reply: Reply) -> str:
@@ -530,4 +580,4 @@ class Guide:
                         index += 1
             index += 1
         state = replace(turn.state, explained_terms=tuple(sorted(explained)))
-        return Turn(tuple(replies), turn.quick_replies, state)
+        return Turn(tuple(replies), turn.quick_replies, state, turn.signals)

@@ -35,6 +35,10 @@ _TERM_QUESTION = re.compile(
 )
 # A topic named only to say it does not apply: 「ひっこしはしてないです」, 「引っ越しはしません」.
 _NEGATED = re.compile(r"してない|していない|してません|しとらん|してへん|しない|しません|いらない|いりません")
+# A resident giving up because it is too hard: a person should take over (「難しすぎる」, 「もう無理」).
+_TOO_HARD = re.compile(
+    r"(難し|むずかし|むつかし|ややこし|複雑)すぎ|もう(無理|むり|ムリ)|お手上げ|ついていけ|さっぱりわから"
+)
 _DONT_KNOW = re.compile(r"わから|分から|わかりません|知らない|しらない|わかんない|わからん")
 _SPACES = re.compile(r"[\s\u3000、。,.!！?？]+")
 
@@ -61,6 +65,11 @@ def is_button_payload(text: str) -> bool:
 def says_stop(text: str) -> bool:
     """Whether the message as a whole asks to stop the guide."""
     return normalized(text).removesuffix("です") in STOP_PHRASES or normalized(text) in STOP_PHRASES
+
+
+def says_too_hard(text: str) -> bool:
+    """Whether the resident says the whole thing is too hard for them (a reason to offer a person)."""
+    return bool(_TOO_HARD.search(normalized(text)))
 
 
 def says_not(text: str) -> bool:

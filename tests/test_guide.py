@@ -383,3 +383,74 @@ def test_asking_what_a_word_means_outside_a_step_explains_it(guide: Guide) -> No
     asked = guide.respond(GuideState(), "portal_login")
     device = guide.respond(asked.state, "nlu_fallback", text="NFCってなんですか")
     assert texts(device)[0].startswith("ことば：「NFC」") and device.quick_replies == DEVICE_REPLIES
+
+
+# --- what the guide tells the hub (custom payloads) --------------------------------------
+
+
+def handoffs(turn: Turn) -> list[dict]:
+    return [signal for signal in turn.signals if signal["event"] == "handoff"]
+
+
+@pytest.mark.parametrize("intent", PROCEDURE_INTENTS)
+def test_every_way_to_a_person_tells_the_hub_where_the_resident_was(all_online: Guide, intent: str) -> None:
+    guide = all_online
+    turn = start(guide, intent)
+    turn = go_on(guide, turn)
+    number, total = progress(texts(turn)[-1])
+    asked = guide.respond(turn.state, "human_handoff", text="人と話したい")
+    (signal,) = handoffs(asked)
+    assert signal["reason"] == "asked"
+    assert signal["procedure"] == intent and signal["procedure_title"] == guide.catalog[intent].title
+    assert (signal["step"], signal["step_count"]) == (number, total)
+    assert signal["step_title"] and len(signal["step_title"]) <= 30
+
+
+def test_failures_and_misunderstandings_are_reported_with_their_step(guide: Guide) -> None:
+    turn = start(guide, "portal_login")
+    failed = guide.respond(turn.state, "deny")
+    assert [s["event"] for s in failed.signals] == ["step_failed"]
+    assert failed.signals[0]["step"] == 1
+    second = guide.respond(failed.state, "deny")
+    assert [s["event"] for s in second.signals] == ["step_failed", "handoff"]
+    assert handoffs(second)[0]["reason"] == "step_failed"
+    missed = guide.respond(turn.state, "nlu_fallback", text="ほげほげ")
+    assert [s["event"] for s in missed.signals] == ["fallback"]
+    again = guide.respond(missed.state, "nlu_fallback", text="ふがふが")
+    assert [s["event"] for s in again.signals] == ["fallback", "handoff"]
+    assert handoffs(again)[0]["reason"] == "not_understood"
+    # A plain answer says nothing to the hub.
+    assert guide.respond(turn.state, "affirm").signals == ()
+
+
+def test_a_handoff_before_any_procedure_has_no_step(guide: Guide) -> None:
+    turn = guide.respond(GuideState(), "human_handoff", text="人と話したい")
+    assert handoffs(turn) == [{"event": "handoff", "reason": "asked"}]
+
+
+@pytest.mark.parametrize("words", ["むずかしすぎてわからん", "難しすぎる", "もう無理です", "さっぱりわからない"])
+def test_a_resident_who_finds_it_too_hard_is_offered_a_person(guide: Guide, words: str) -> None:
+    turn = start(guide, "portal_login")
+    hard = guide.respond(turn.state, "nlu_fallback", text=words)
+    assert handoffs(hard)[0]["reason"] == "too_hard"
+    assert hard.state.procedure == "portal_login"
+
+
+def test_back_from_a_person_the_guide_resumes_at_the_same_step(guide: Guide) -> None:
+    turn = go_on(guide, start(guide, "portal_login"))
+    before = texts(turn)[-1]
+    asked = guide.respond(turn.state, "human_handoff", text="人と話したい")
+    back = guide.respond(asked.state, "handoff_returned", text="/handoff_returned")
+    said = texts(back)
+    assert said[0] == WORDING["guide_back_from_person"]
+    assert said[-1] == before
+    assert back.state.awaiting is None and back.state.step == turn.state.step
+    assert back.signals == ()
+    fresh = guide.respond(GuideState(), "handoff_returned", text="/handoff_returned")
+    assert texts(fresh)[0] == WORDING["guide_back_from_person"] and fresh.quick_replies == MENU_REPLIES
+
+
+def test_asking_for_volunteers_tells_the_hub_it_may_book_a_session(guide: Guide) -> None:
+    turn = guide.respond(GuideState(), "volunteer_booking", text="スマホ教室に行きたい")
+    assert turn.signals == ({"event": "volunteer_booking"},)
+    assert guide.city.in_person_help.place in "\n".join(texts(turn))  # the answer when the hub cannot book

@@ -153,6 +153,11 @@ def test_city_hours_are_validated_and_read_in_japan_time(tmp_path: Path) -> None
     assert hours.spoken_next_opening(monday_morning + datetime.timedelta(hours=12)) == "明日の8時30分"
     new_year = datetime.datetime(2026, 12, 30, 10, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=9)))
     assert not hours.is_open(new_year) and hours.spoken_next_opening(new_year) == "1月4日（月曜日）の8時30分"
+    # Public holidays come from a maintained calendar, not the city's list: 成人の日 2027 is Monday 11 January.
+    coming_of_age_day = datetime.datetime(2027, 1, 11, 10, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=9)))
+    assert not hours.is_open(coming_of_age_day)
+    assert hours.spoken_next_opening(coming_of_age_day) == "明日の8時30分"
+    assert hours.is_open(coming_of_age_day + datetime.timedelta(days=1))
     data["helpdesk"]["open"] = {"weekdays": "8時半から"}
     path = tmp_path / "city.yml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")

@@ -6,8 +6,8 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import AsyncIterator, Mapping
-from datetime import timedelta
+from collections.abc import AsyncIterator, Callable, Mapping
+from datetime import datetime, timedelta, timezone
 
 import aiohttp
 from aiohttp import web
@@ -17,7 +17,8 @@ from bot.console.app import create_console
 from bot.console.settings import ConsoleSettings
 from bot.hub.core import ConversationCore
 from bot.hub.engine import EngineClient
-from bot.hub.keys import CHANNELS, CITY, CORE, ENGINE, LOOP_WATCH, OUTBOX, SETTINGS, STORE
+from bot.hub.handoff import Helpdesk
+from bot.hub.keys import CHANNELS, CITY, CLOCK, CORE, ENGINE, HELPDESK, LOOP_WATCH, OUTBOX, SETTINGS, STORE
 from bot.hub.loop_watch import LoopWatch
 from bot.hub.outbox import Outbox
 from bot.hub.routes import setup_routes
@@ -34,12 +35,24 @@ LATE_ANSWER_LIMIT = 120.0
 PURGE_EVERY = timedelta(days=1)
 
 
+def utc_now() -> datetime:
+    """The hub's clock: aware UTC."""
+    return datetime.now(timezone.utc)
+
+
 def create_app(
-    settings: HubSettings, city: City | None = None, env: Mapping[str, str] | None = None
+    settings: HubSettings,
+    city: City | None = None,
+    env: Mapping[str, str] | None = None,
+    clock: Callable[[], datetime] = utc_now,
 ) -> web.Application:
-    """Build the hub. Channels read their settings from `env` here, so bad ones stop the hub at start-up."""
+    """Build the hub. Channels read their settings from `env` here, so bad ones stop the hub at start-up.
+
+    `clock` is the time the store stamps and the helpdesk's hours are read against (tests fix it).
+    """
     app = web.Application(client_max_size=MAX_REQUEST_BYTES)
     app[SETTINGS] = settings
+    app[CLOCK] = clock
     app[CITY] = city or load_city()
     app[CHANNELS] = load_channels(settings.channels, os.environ if env is None else env)
     app[LOOP_WATCH] = LoopWatch()
@@ -58,7 +71,7 @@ def mount_console(app: web.Application, settings: HubSettings, env: Mapping[str,
 
 async def open_store(app: web.Application) -> AsyncIterator[None]:
     """Open the hub's database for the app's lifetime, on its own thread."""
-    store = await StoreThread.open(app[SETTINGS].database_path)
+    store = await StoreThread.open(app[SETTINGS].database_path, clock=app[CLOCK])
     app[STORE] = store
     try:
         yield
@@ -81,13 +94,22 @@ async def run_core(app: web.Application) -> AsyncIterator[None]:
     pushers = {channel.name: channel for channel in app[CHANNELS].on if isinstance(channel, PushChannel)}
     outbox = Outbox(app[STORE], pushers)
     app[OUTBOX] = outbox
+    wait_limit = timedelta(seconds=app[SETTINGS].handoff_wait_limit)
+    helpdesk = Helpdesk(app[STORE], app[CITY], wait_limit=wait_limit, clock=app[CLOCK])
+    app[HELPDESK] = helpdesk
     app[CORE] = ConversationCore(
-        app[STORE], app[ENGINE], app[CITY], reply_timeout=app[SETTINGS].engine_timeout, on_outgoing=outbox.notify
+        app[STORE],
+        app[ENGINE],
+        app[CITY],
+        reply_timeout=app[SETTINGS].engine_timeout,
+        on_outgoing=outbox.notify,
+        helpdesk=helpdesk,
     )
     outbox.start()
     app[LOOP_WATCH].start()
     try:
-        yield
+        async with helpdesk.keeping_watch(sorted(pushers)):
+            yield
     finally:
         await app[CORE].wait_for_late_answers()
         await outbox.stop()

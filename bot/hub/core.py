@@ -16,8 +16,17 @@ from typing import Any, Literal
 
 from bot.city import City
 from bot.hub.engine import EngineClient, EngineMisbehaved, EngineUnavailable, as_typed_text
-from bot.hub.messages import BotMessage, QuickReply, turn_replies, with_replies_on_last
-from bot.hub.store import Conversation, ConversationNotFound, Offer, OutboxItem, StoreThread, parse_offer_key
+from bot.hub.handoff import HUB_PAYLOAD, Helpdesk
+from bot.hub.messages import BotMessage, HubAnswer, QuickReply, turn_replies, with_replies_on_last
+from bot.hub.store import (
+    Conversation,
+    ConversationNotFound,
+    Offer,
+    OutboxItem,
+    Sender,
+    StoreThread,
+    parse_offer_key,
+)
 from bot.hub.turn_locks import TurnLocks
 from bot.hub.wording import (
     REDACTION_NOTICE,
@@ -91,6 +100,7 @@ class ConversationCore:
         *,
         reply_timeout: float,
         on_outgoing: Callable[[str], None] = lambda channel: None,
+        helpdesk: Helpdesk | None = None,
     ) -> None:
         self._db = db
         self._engine = engine
@@ -99,6 +109,9 @@ class ConversationCore:
         self._on_outgoing = on_outgoing
         self._locks = TurnLocks()
         self._late_answers: set[asyncio.Task[None]] = set()
+        self._helpdesk = helpdesk
+        if helpdesk is not None:
+            helpdesk.attach(self)
 
     async def handle(self, message: ResidentMessage) -> Turn:
         """Take one resident message and return the turn's messages (written to the outbox, not yet delivered)."""
@@ -147,6 +160,54 @@ class ConversationCore:
         while self._late_answers:
             await asyncio.gather(*list(self._late_answers), return_exceptions=True)
 
+    async def send_from_hub(
+        self,
+        conversation_id: str,
+        messages: list[BotMessage],
+        *,
+        replies: list[QuickReply] | None = None,
+        sender: Sender = "bot",
+    ) -> list[int]:
+        """Send messages nobody typed a turn for (staff replies, handoff notices) on the resident's channel.
+
+        With `replies` they become the buttons on offer (older ones go stale); without, the current buttons stay.
+        """
+        async with self._locks.held_for(conversation_id):
+            conversation = await self._db(lambda s: s.conversation(conversation_id))
+            if replies is None:
+                offer = await self._db(lambda s: s.current_offer(conversation_id))
+            else:
+                offer = await self._db(lambda s: s.offer(conversation_id, replies))
+            turn = await self._reply(conversation, "answered", messages, offer, sender=sender)
+        return [item.id for item in turn.messages]
+
+    async def engine_turn(self, conversation_id: str, engine_text: str) -> Turn:
+        """A turn the hub starts in the resident's conversation (the bot resuming after staff), answered as usual."""
+        async with self._locks.held_for(conversation_id):
+            conversation = await self._db(lambda s: s.conversation(conversation_id))
+            offer = await self._db(lambda s: s.current_offer(conversation_id))
+            return await self._engine_answer(conversation, engine_text, [], offer)
+
+    async def _hub_answer(self, conversation: Conversation, answer: HubAnswer) -> tuple[Turn, bool]:
+        """The hub's own answer to one of its buttons, followed by the engine's when it asks the bot to go on."""
+        if answer.engine_text is None:
+            offer = await self._db(lambda s: s.offer(conversation.id, answer.replies))
+            return await self._reply(conversation, "answered", answer.messages, offer), False
+        offer = await self._db(lambda s: s.current_offer(conversation.id))
+        conversation = await self._db(lambda s: s.conversation(conversation.id))
+        return await self._engine_answer(conversation, answer.engine_text, answer.messages, offer), False
+
+    async def _engine_answer(
+        self, conversation: Conversation, engine_text: str, before: list[BotMessage], offer: Offer
+    ) -> Turn:
+        """Ask the engine (waiting as long as the client allows) and answer with `before` and what it says."""
+        try:
+            answer = await self._engine.send(conversation.id, engine_text, {"channel": conversation.channel})
+        except (EngineUnavailable, EngineMisbehaved) as error:
+            logger.warning("turn: conversation=%s engine failed: %s", conversation.id, error)
+            return await self._reply(conversation, "engine_down", [*before, *engine_down_messages(self._city)], offer)
+        return await self._answer(conversation, answer, [], offer, False, before=before)
+
     async def _resolve(self, message: ResidentMessage) -> tuple[Conversation, str | None]:
         sender = message.sender
         if isinstance(sender, Session):
@@ -178,6 +239,9 @@ class ConversationCore:
                 logger.info("turn: conversation=%s old button key", conversation.id)
                 return await self._reply(conversation, "stale_button", [BotMessage(STALE_BUTTON_NOTICE)], offer), False
             chosen = next(r.title for r in offer.replies if r.payload == payload)
+            if self._helpdesk is not None and payload.startswith(HUB_PAYLOAD):
+                await self._db(lambda s: s.record_resident_message(conversation.id, chosen, pin_context=False))
+                return await self._hub_answer(conversation, await self._helpdesk.on_hub_payload(conversation, payload))
             engine_text, transcript_text, pin_word = payload, chosen, False
         else:
             assert message.text is not None
@@ -199,6 +263,8 @@ class ConversationCore:
         )
         if conversation.mode == "person":
             # A person has this conversation: the message waits in the transcript for them; the bot stays quiet.
+            if self._helpdesk is not None:
+                await self._helpdesk.resident_wrote(conversation)
             return await self._reply(conversation, "with_person", notices, offer), False
 
         metadata = {"channel": conversation.channel, "redacted": redacted}
@@ -224,25 +290,32 @@ class ConversationCore:
         notices: list[BotMessage],
         offer: Offer,
         resident_spoke_of_pin: bool,
+        before: Sequence[BotMessage] = (),
     ) -> Turn:
+        """The engine's answer, after `before` (what the hub said first); the helpdesk may answer the signals."""
         shown = [m for m in answer if m.text.strip() or m.quick_replies]
         signals = [m.custom for m in answer if m.custom]
         if not any(m.text.strip() for m in shown):
             # Rasa answers an empty list when an action fails: never leave the resident in silence.
             logger.warning("turn: conversation=%s the engine gave no answer", conversation.id)
-            down = [*notices, *engine_down_messages(self._city)]
+            down = [*before, *notices, *engine_down_messages(self._city)]
             return await self._reply(conversation, "engine_down", down, offer, signals)
-        replies = turn_replies(shown)
-        new_offer = await self._db(lambda s: s.offer(conversation.id, replies))
-        bot_spoke_of_pin = any(mentions_pin(m.text) for m in shown)
-        pin_context = resident_spoke_of_pin or bot_spoke_of_pin
-        await self._db(lambda s: s.set_pin_context(conversation.id, pin_context))
         texts = [m for m in shown if m.text.strip()]
-        # The guide words its own notice of a removed number (metadata "redacted") and asks its question again;
-        # the hub's notice is only for turns the engine did not answer.
+        replies = turn_replies(shown)
         if signals:
             logger.info("turn: conversation=%s signals=%s", conversation.id, [sorted(s) for s in signals])
-        return await self._reply(conversation, "answered", texts, new_offer, signals)
+            hub_answer = None if self._helpdesk is None else await self._helpdesk.on_signals(conversation, signals)
+            if hub_answer is not None:
+                # A person takes over, or a session can be booked here: the hub says what happens next instead
+                # of the guide's list of contacts.
+                texts, replies = hub_answer.messages, hub_answer.replies
+        new_offer = await self._db(lambda s: s.offer(conversation.id, replies))
+        bot_spoke_of_pin = any(mentions_pin(m.text) for m in texts)
+        pin_context = resident_spoke_of_pin or bot_spoke_of_pin
+        await self._db(lambda s: s.set_pin_context(conversation.id, pin_context))
+        # The guide words its own notice of a removed number (metadata "redacted") and asks its question again;
+        # the hub's notice is only for turns the engine did not answer.
+        return await self._reply(conversation, "answered", [*before, *texts], new_offer, signals)
 
     async def _reply(
         self,
@@ -251,11 +324,12 @@ class ConversationCore:
         messages: list[BotMessage],
         offer: Offer,
         signals: list[dict[str, Any]] | None = None,
+        sender: Sender = "bot",
     ) -> Turn:
         """Write the turn's messages to the outbox, with the offer's buttons (as turn-bound keys) on the last."""
         keyed = [QuickReply(reply.title, offer.key(position)) for position, reply in enumerate(offer.replies)]
         outgoing = [_redacted(m) for m in with_replies_on_last(messages, keyed)]
-        ids = await self._db(lambda s: s.enqueue(conversation.id, outgoing))
+        ids = await self._db(lambda s: s.enqueue(conversation.id, outgoing, sender))
         items = [
             OutboxItem(id=i, conversation_id=conversation.id, channel=conversation.channel,
                        address=conversation.address, message=m, attempts=0, created_at=conversation.last_activity_at)

@@ -28,6 +28,15 @@ class BotMessage:
     custom: dict[str, Any] | None = None
 
 
+@dataclass(frozen=True)
+class HubAnswer:
+    """The hub's own answer to a resident (a handoff, a booking, a hub button): messages and buttons to offer."""
+
+    messages: list[BotMessage]
+    replies: list[QuickReply]
+    engine_text: str | None = None  # when set, the core then asks the engine this and adds its answer
+
+
 def with_replies_on_last(messages: Sequence[BotMessage], replies: Sequence[QuickReply]) -> list[BotMessage]:
     """The messages with every quick reply removed, and `replies` put on the last one."""
     bare = [replace(message, quick_replies=[]) for message in messages]

@@ -12,6 +12,8 @@ from yarl import URL
 DEFAULT_ENGINE_URL = URL("http://127.0.0.1:5005")
 DEFAULT_ACTIONS_URL = URL("http://127.0.0.1:5055")
 DEFAULT_CHANNELS = ("web",)
+# How long a resident waits for a person before the hub offers other ways (seconds).
+DEFAULT_HANDOFF_WAIT_LIMIT = 300.0
 DEFAULT_RETENTION_DAYS = 90
 
 
@@ -32,6 +34,7 @@ class HubSettings:
     engine_timeout: float = 10.0
     channels: tuple[str, ...] = DEFAULT_CHANNELS
     retention_days: int = DEFAULT_RETENTION_DAYS
+    handoff_wait_limit: float = DEFAULT_HANDOFF_WAIT_LIMIT
 
     @property
     def database_path(self) -> Path:
@@ -51,6 +54,7 @@ class HubSettings:
             engine_timeout=_engine_timeout(env),
             channels=_channels(env),
             retention_days=_retention_days(env),
+            handoff_wait_limit=_handoff_wait_limit(env),
         )
 
 
@@ -110,6 +114,22 @@ def _retention_days(env: Mapping[str, str]) -> int:
     if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= 3650:
         raise SettingsError(f"RETENTION_DAYS is {raw!r}: set it to a number of days from 1 to 3650, such as 90")
     return int(raw)
+
+
+def _handoff_wait_limit(env: Mapping[str, str]) -> float:
+    raw = _value(env, "HANDOFF_WAIT_LIMIT")
+    if not raw:
+        return DEFAULT_HANDOFF_WAIT_LIMIT
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = math.nan
+    if not math.isfinite(seconds) or not 1 <= seconds <= 86400:
+        raise SettingsError(
+            f"HANDOFF_WAIT_LIMIT is {raw!r}: set it to the seconds a resident waits for staff before being offered "
+            "other ways, from 1 to 86400, such as 300"
+        )
+    return seconds
 
 
 def _engine_timeout(env: Mapping[str, str]) -> float:

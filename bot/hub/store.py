@@ -22,7 +22,9 @@ from typing import Any, Literal, TypeVar
 from sqlite_utils import Database, Migrations
 from sqlite_utils.db import NotFoundError
 
+from bot.hub.bookings import BookingStore, booking_migrations
 from bot.hub.messages import BotMessage, QuickReply
+from bot.hub.tickets import TicketStore, ticket_migrations
 
 # How long SQLite waits for another writer (the purge, a second hub) before it gives up.
 BUSY_TIMEOUT_MS = 5000
@@ -94,6 +96,16 @@ class OutboxItem:
     created_at: datetime
 
 
+@dataclass(frozen=True)
+class TranscriptEntry:
+    """One message of the transcript, either side; `id` increases, so it serves as a cursor."""
+
+    id: int
+    sender: Sender
+    text: str
+    at: datetime
+
+
 def offer_key(turn: int, position: int) -> str:
     return f"q{turn}.{position}"
 
@@ -118,7 +130,13 @@ def identity_hash(channel: str, identity: str) -> str:
 conversation_migrations = Migrations("hub.conversations")
 offer_migrations = Migrations("hub.offers")
 transcript_migrations = Migrations("hub.transcript")
-MIGRATION_SETS = (conversation_migrations, offer_migrations, transcript_migrations)
+MIGRATION_SETS = (
+    conversation_migrations,
+    offer_migrations,
+    transcript_migrations,
+    ticket_migrations,
+    booking_migrations,
+)
 
 
 @conversation_migrations()
@@ -202,6 +220,8 @@ class ConversationStore:
     def __init__(self, db: Database, clock: Callable[[], datetime] = _now) -> None:
         self._db = db
         self._clock = clock
+        self.tickets = TicketStore(db, clock)
+        self.bookings = BookingStore(db, clock)
 
     @classmethod
     def open(cls, path: Path, clock: Callable[[], datetime] = _now) -> ConversationStore:
@@ -380,11 +400,23 @@ class ConversationStore:
         rows = self._db.table("messages").rows_where("conversation_id = ?", [conversation_id], order_by="id")
         return [(row["sender"], row["text"]) for row in rows]
 
+    def transcript_entries(self, conversation_id: str, after: int = 0) -> list[TranscriptEntry]:
+        """Both sides of the conversation after the message id `after`, oldest first, with ids and times."""
+        rows = self._db.table("messages").rows_where(
+            "conversation_id = ? and id > ?", [conversation_id, after], order_by="id"
+        )
+        return [
+            TranscriptEntry(row["id"], row["sender"], row["text"], datetime.fromisoformat(row["created_at"]))
+            for row in rows
+        ]
+
     def purge(self, older_than: timedelta) -> int:
         """Delete conversations idle for longer than the retention period, with everything kept about them."""
         cutoff = _stamp(self._clock() - older_than)
         with self._db.atomic():
             stale = "select id from conversations where last_activity_at < ?"
+            self.tickets.purge_conversations(stale, [cutoff])
+            self.bookings.purge_conversations(stale, [cutoff])
             self._db.execute(f"delete from messages where conversation_id in ({stale})", [cutoff])
             self._db.execute(f"delete from offered_replies where conversation_id in ({stale})", [cutoff])
             cursor = self._db.execute("delete from conversations where last_activity_at < ?", [cutoff])

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 
 
 class TurnLocks:
@@ -26,6 +28,15 @@ class TurnLocks:
         """Let the conversation's next turn run; drop the lock when nobody else waits for it."""
         self._locks[conversation_id].release()
         self._forget_one(conversation_id)
+
+    @contextlib.asynccontextmanager
+    async def held_for(self, conversation_id: str) -> AsyncIterator[None]:
+        """Hold the conversation's lock for the body of a `with` block."""
+        await self.acquire(conversation_id)
+        try:
+            yield
+        finally:
+            self.release(conversation_id)
 
     def is_held(self, conversation_id: str) -> bool:
         """Whether a turn of this conversation runs now."""

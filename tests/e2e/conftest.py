@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -11,22 +13,53 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from bot.launcher import Ports, Stack
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def city_file(directory: Path, *, desk_open: bool | None) -> Path:
+    """The example city with fixed desk hours, so no test depends on the hour it runs at.
+
+    desk_open=False: the desk never opens (the guide's own answers to a request for a person);
+    None: the city gives no hours, so staff are taken to be always in (live handoff).
+    """
+    data = yaml.safe_load((ROOT / "config" / "city.yml").read_text(encoding="utf-8"))
+    if desk_open is None:
+        data["helpdesk"].pop("open", None)
+    else:
+        data["helpdesk"]["open"] = {"weekdays": "00:00-23:59"} if desk_open else {}
+    path = directory / "city.yml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+@contextlib.contextmanager
+def running_stack(directory: Path, city: Path) -> Iterator[Stack]:
+    """Start the real stack with this city file for its processes (CITY_FILE), and stop it afterwards."""
     if not any((ROOT / "models").glob("*.tar.gz")):
         pytest.fail("no trained model in models/; run `make model` (make test does it)")
-    running = Stack(data_dir=tmp_path_factory.mktemp("stack"), ports=Ports.free())
+    before = os.environ.get("CITY_FILE")
+    os.environ["CITY_FILE"] = str(city)
+    running = Stack(data_dir=directory, ports=Ports.free())
     try:
         running.start()
         yield running
     finally:
         running.stop()
+        if before is None:
+            os.environ.pop("CITY_FILE", None)
+        else:
+            os.environ["CITY_FILE"] = before
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    directory = tmp_path_factory.mktemp("stack")
+    with running_stack(directory, city_file(directory, desk_open=False)) as running:
+        yield running
 
 
 def post_json(url: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:

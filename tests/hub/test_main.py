@@ -20,6 +20,7 @@ import aiohttp
 import pytest
 
 from bot.hub.store import ConversationStore
+from bot.hub.tickets import HandoffRequest
 from tests.hub.fake_engine import TOKEN, FakeEngine
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -183,3 +184,27 @@ async def test_a_late_answer_in_the_outbox_survives_a_killed_hub(fake_engine: Fa
         if hub.returncode is None:
             hub.terminate()
             await hub.wait()
+
+
+def test_backup_copies_conversations_and_tickets_and_refuses_to_overwrite(tmp_path: Path) -> None:
+    data = tmp_path / "var"
+    store = ConversationStore.open(data / "hub.db")
+    conversation = store.start_conversation("web", "token-for-backup")
+    store.record_resident_message(conversation.id, "ログインできません", pin_context=False)
+    store.tickets.open_ticket(conversation.id, "web", HandoffRequest("asked"), "staff")
+    store.close()
+    target = tmp_path / "backups" / "hub-copy.db"
+    env = hub_env(ENGINE_TOKEN="t", DATA_DIR=str(data))
+    command = [sys.executable, "-m", "bot.hub", "backup", str(target)]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    copy = ConversationStore.open(target)
+    assert copy.transcript(conversation.id) == [("resident", "ログインできません")]
+    assert [t.reason for t in copy.tickets.queue()] == ["asked"]
+    copy.close()
+    again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert again.returncode == 2 and "exists already" in again.stderr
+    missing = subprocess.run(
+        [sys.executable, "-m", "bot.hub", "backup"], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert missing.returncode == 2 and "backup FILE" in missing.stderr
