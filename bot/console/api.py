@@ -11,6 +11,7 @@ from aiohttp import web
 from bot.console.helpdesk import (
     HelpdeskLike,
     TicketLike,
+    booking_json,
     entry_json,
     may_see,
     shown_text,
@@ -220,6 +221,13 @@ async def statistics(request: web.Request) -> web.Response:
     days = int_query(request, "days") or 30
     stats = await helpdesk_of(request).statistics(days=min(days, 366))
     return web.json_response(statistics_json(stats))
+
+
+@allow("staff", "volunteer")
+async def list_bookings(request: web.Request) -> web.Response:
+    """Volunteer sessions booked and still to come, soonest first (venue, time, channel)."""
+    booked = await helpdesk_of(request).bookings()
+    return web.json_response({"bookings": [booking_json(booking, slot) for booking, slot in booked]})
 
 
 @allow("admin")

@@ -64,6 +64,54 @@ class TranscriptEntryLike(Protocol):
     def at(self) -> datetime: ...
 
 
+class StuckStepLike(Protocol):
+    """One procedure step and how often residents got stuck there."""
+
+    @property
+    def procedure(self) -> str: ...
+    @property
+    def procedure_title(self) -> str | None: ...
+    @property
+    def step(self) -> int | None: ...
+    @property
+    def failures(self) -> int: ...
+    @property
+    def fallbacks(self) -> int: ...
+    @property
+    def handoffs(self) -> int: ...
+
+
+class VenueLike(Protocol):
+    """Where a volunteer session takes place."""
+
+    @property
+    def name(self) -> str: ...
+
+
+class SlotLike(Protocol):
+    """A volunteer session's venue, time and length."""
+
+    @property
+    def venue(self) -> VenueLike: ...
+    @property
+    def starts_at(self) -> datetime: ...
+    @property
+    def minutes(self) -> int: ...
+
+
+class BookingLike(Protocol):
+    """A resident's seat at a volunteer session."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def channel(self) -> str: ...
+    @property
+    def venue_id(self) -> str: ...
+    @property
+    def starts_at(self) -> datetime: ...
+
+
 class StatisticsLike(Protocol):
     """The numbers behind the statistics page."""
 
@@ -80,7 +128,7 @@ class StatisticsLike(Protocol):
     @property
     def feedback(self) -> dict[str, int]: ...
     @property
-    def stuck_steps(self) -> Sequence[tuple[str, str | None, int, int, int, int]]: ...
+    def stuck_steps(self) -> Sequence[StuckStepLike]: ...
 
 
 class HelpdeskLike(Protocol):
@@ -97,6 +145,7 @@ class HelpdeskLike(Protocol):
     async def resolve(self, ticket_id: int, staff: str) -> TicketLike: ...
     async def wait_for_change(self, seen: int, timeout: float) -> int: ...
     async def statistics(self, days: int = 30) -> StatisticsLike: ...
+    async def bookings(self) -> Sequence[tuple[BookingLike, SlotLike | None]]: ...
 
 
 # Japanese phone numbers as residents type them: 090-1234-5678, 03(1234)5678, 0312345678, +81 90 1234 5678.
@@ -167,15 +216,27 @@ def statistics_json(stats: StatisticsLike) -> dict[str, Any]:
         "feedback": dict(stats.feedback),
         "stuck_steps": [
             {
-                "procedure": procedure,
-                "procedure_title": title,
-                "step": step,
-                "failures": failures,
-                "fallbacks": fallbacks,
-                "handoffs": handoffs,
+                "procedure": s.procedure,
+                "procedure_title": s.procedure_title,
+                "step": s.step,
+                "failures": s.failures,
+                "fallbacks": s.fallbacks,
+                "handoffs": s.handoffs,
             }
-            for procedure, title, step, failures, fallbacks, handoffs in stats.stuck_steps
+            for s in stats.stuck_steps
         ],
+    }
+
+
+def booking_json(booking: BookingLike, slot: SlotLike | None) -> dict[str, Any]:
+    """A booked volunteer session: where and when, and the resident's channel; nothing that identifies them."""
+    return {
+        "id": booking.id,
+        "channel": booking.channel,
+        "venue_id": booking.venue_id,
+        "venue": slot.venue.name if slot else None,
+        "starts_at": booking.starts_at.isoformat(),
+        "minutes": slot.minutes if slot else None,
     }
 
 

@@ -43,8 +43,8 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_post("/api/accounts", api.create_account, name="api.create_account")
     app.router.add_post("/api/accounts/{name}/disabled", api.set_account_disabled, name="api.account_disabled")
     app.router.add_get("/api/audit", api.audit_log, name="api.audit")
-    # Volunteer bookings (venues, slots, a resident's booking) get their routes here once the booking service
-    # lands in the hub: /api/bookings, /api/venues. Nothing is served for them until then.
+    app.router.add_get("/api/bookings", api.list_bookings, name="api.bookings")
+    # Venues and weekly times come from config/city.yml for now; editing them here (admin) is still to come.
 
     app.router.add_get("/static/vendor/{file}", vendor_file, name="vendor")
     app.router.add_static("/static/", STATIC_DIR, name="static")

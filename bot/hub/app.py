@@ -58,15 +58,17 @@ def create_app(
     app[LOOP_WATCH] = LoopWatch()
     app.cleanup_ctx.extend([open_store, open_engine_client, run_core, purge_daily])
     setup_routes(app, app[CHANNELS].on)
-    mount_console(app, settings, os.environ if env is None else env)
+    mount_console(app, settings, os.environ if env is None else env, clock)
     return app
 
 
-def mount_console(app: web.Application, settings: HubSettings, env: Mapping[str, str]) -> None:
+def mount_console(
+    app: web.Application, settings: HubSettings, env: Mapping[str, str], clock: Callable[[], datetime]
+) -> None:
     """The helpdesk console at /console/ (bot/console), reaching the handoff service once the hub has started it."""
     console_settings = ConsoleSettings.from_env(env, settings.data_dir)
-    # The handoff service is not part of this hub yet: the console answers 503 where it needs it.
-    app.add_subapp("/console/", create_console(console_settings, lambda: None))
+    # The helpdesk is made in run_core, after this: the console looks it up per request (503 until then).
+    app.add_subapp("/console/", create_console(console_settings, lambda: app.get(HELPDESK), clock))
 
 
 async def open_store(app: web.Application) -> AsyncIterator[None]:
