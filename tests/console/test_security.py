@@ -66,6 +66,9 @@ async def test_log_in_gives_a_new_session_id_and_the_old_one_is_worth_nothing(de
     assert (await client.get("/console/api/me")).status == 200
     fixated = await with_cookie(desk, before)
     assert (await fixated.get("/console/api/me")).status == 401
+    # The anonymous session is gone, not merely anonymous: the log-in page starts a new one for that browser.
+    assert (await fixated.get("/console/login")).status == 200
+    assert session_cookie(fixated) not in (None, before)
 
 
 async def test_an_idle_session_ends_and_an_active_one_stays(desk: Desk) -> None:
