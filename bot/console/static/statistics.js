@@ -6,6 +6,11 @@
     return;  // Chart.js not installed: the tables carry everything.
   }
   const data = await window.consoleApi.call("GET", "statistics");
+  // Dark, larger text than Chart.js's default grey; whole numbers on every axis (these are counts).
+  window.Chart.defaults.color = "#1a1a1a";
+  window.Chart.defaults.font.size = 14;
+  window.Chart.defaults.scale.ticks.precision = 0;
+  const channelNames = { web: "ウェブ", widget: "ウィジェット", line: "LINE", kiosk: "キオスク" };
   const palette = ["#0b5394", "#b45f06", "#38761d", "#741b47", "#444444"];
   const plain = { responsive: true, maintainAspectRatio: false, animation: false };
 
@@ -31,7 +36,7 @@
       labels: days,
       datasets: channels.map(function (channel, i) {
         return {
-          label: channel,
+          label: channelNames[channel] || channel,
           backgroundColor: palette[i % palette.length],
           data: days.map(function (day) {
             const row = data.conversations_per_day.find(function (d) { return d.date === day && d.channel === channel; });
