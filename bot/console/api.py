@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -18,7 +19,7 @@ from bot.console.helpdesk import (
     statistics_json,
     ticket_json,
 )
-from bot.console.keys import CLOCK, HELPDESK, STORE
+from bot.console.keys import CLOCK, HELPDESK, STOPPING, STORE
 from bot.console.passwords import WeakPassword
 from bot.console.security import account_of, allow, json_error, session_of
 from bot.console.store import ROLES, Account, AccountExists, AccountNotFound
@@ -51,6 +52,23 @@ async def visible_ticket(request: web.Request) -> TicketLike:
     if not may_see(account_of(request).role, ticket):
         raise web.HTTPForbidden(text='{"error": "your role may not see this ticket"}', content_type="application/json")
     return ticket
+
+
+async def wait_for_change(request: web.Request, seen: int, timeout: float) -> int:
+    """The helpdesk's long-poll, cut short when the hub is stopping."""
+    helpdesk = helpdesk_of(request)
+    stopping = request.app[STOPPING]
+    if stopping.is_set():
+        return seen
+    change = asyncio.ensure_future(helpdesk.wait_for_change(seen, timeout))
+    stop = asyncio.ensure_future(stopping.wait())
+    try:
+        await asyncio.wait([change, stop], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stop.cancel()
+        if not change.done():
+            change.cancel()
+    return change.result() if change.done() and not change.cancelled() else seen
 
 
 async def audit(request: web.Request, action: str, target: str) -> None:
@@ -119,7 +137,7 @@ async def list_tickets(request: web.Request) -> web.Response:
 async def changes(request: web.Request) -> web.Response:
     """Long-poll: answers with a new version number once any ticket changes, or the same one after `wait`."""
     seen = int_query(request, "version")
-    version = await helpdesk_of(request).wait_for_change(seen, wait_seconds(request))
+    version = await wait_for_change(request, seen, wait_seconds(request))
     return web.json_response({"version": version})
 
 
@@ -137,14 +155,15 @@ async def transcript(request: web.Request) -> web.Response:
     helpdesk = helpdesk_of(request)
     role = account_of(request).role
     after = int_query(request, "after")
-    seen = int_query(request, "version")
+    # The current version, read before the transcript: a change after this read ends the wait below.
+    seen = await helpdesk.wait_for_change(int_query(request, "version"), 0)
     deadline = time.monotonic() + wait_seconds(request)
     while True:
         entries = await helpdesk.transcript(ticket.id, after=after)
         remaining = deadline - time.monotonic()
         if entries or remaining <= 0:
             break
-        version = await helpdesk.wait_for_change(seen, remaining)
+        version = await wait_for_change(request, seen, remaining)
         if version == seen:
             break
         seen = version

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,4 +35,5 @@ HELPDESK = web.AppKey("console_helpdesk", HelpdeskLink)
 CLOCK = web.AppKey("console_clock", Clock)
 TEMPLATES = web.AppKey("console_templates", jinja2.Environment)
 CANNED_REPLIES = web.AppKey("console_canned_replies", tuple)
+STOPPING = web.AppKey("console_stopping", asyncio.Event)
 SESSION = web.RequestKey("console_session", Session)

@@ -199,11 +199,13 @@ async def toggle_account(request: web.Request) -> web.Response:
 
 async def _accounts_page(request: web.Request, *, message: str | None, error: str | None, status: int) -> web.Response:
     listed = await request.app[STORE](lambda s: s.accounts())
+    recent = await request.app[STORE](lambda s: s.audit_log(limit=50))
     return render(
         request,
         "accounts.html",
         status=status,
         accounts=listed,
+        audit=recent,
         roles=ROLES,
         min_length=MIN_LENGTH,
         message=message,

@@ -167,6 +167,8 @@ async def test_the_audit_log_says_who_did_what_without_any_text_or_password(desk
         ("staff1", "ticket.note", "ticket:1"),
         ("staff1", "login.failed", "account:staff1"),
     } <= done
+    page = await (await admin.get("/console/accounts")).text()
+    assert "ticket.reply" in page and "ticket:1" in page
     console_db = desk.hub.app[SETTINGS].data_dir / "console.db"
     with sqlite3.connect(console_db) as db:
         dumped = "\n".join(db.iterdump())

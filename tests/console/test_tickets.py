@@ -130,3 +130,17 @@ def test_create_admin_reads_the_password_from_stdin_never_argv(tmp_path: Path) -
         assert [(a.name, a.role) for a in store.accounts()] == [("kanri", "admin")]
     finally:
         store.close()
+
+
+async def test_a_waiting_long_poll_answers_at_once_when_the_hub_stops(desk: Desk) -> None:
+    client, _ = await logged_in(desk, "staff")
+    first = await (await client.get("/console/api/tickets/1/transcript")).json()
+    query = f"after={first['after']}&version={first['version']}&wait=25"
+    waiting = asyncio.create_task(client.get(f"/console/api/tickets/1/transcript?{query}"))
+    changes = asyncio.create_task(client.get(f"/console/api/changes?version={first['version']}&wait=25"))
+    await asyncio.sleep(0.3)
+    assert not waiting.done() and not changes.done()
+    await desk.hub.app.on_shutdown.send(desk.hub.app)
+    answer = await (await asyncio.wait_for(waiting, 5)).json()
+    assert answer["entries"] == []
+    assert (await (await asyncio.wait_for(changes, 5)).json())["version"] == first["version"]
