@@ -12,10 +12,10 @@ TRAINING_DATA := data/nlu data/rules.yml
 # Tests that need Rasa run in the engine environment; the hub's, and the end-to-end ones, in the hub's.
 ENGINE_TESTS := tests/nlu tests/actions tests/engine tests/test_procedures.py tests/test_guide.py \
 	tests/test_plain_japanese.py tests/test_domain.py tests/scripts
-HUB_TESTS := tests/hub tests/channels tests/test_privacy.py tests/test_volunteer_sessions.py tests/test_launcher.py tests/e2e \
-	tests/console $(wildcard tests/browser/test_console*.py)
+HUB_TESTS := tests/hub tests/channels tests/browser tests/test_privacy.py tests/test_volunteer_sessions.py \
+	tests/test_launcher.py tests/e2e tests/console
 
-.PHONY: run test install debian-packages node-packages model check lint bench clean
+.PHONY: run test install debian-packages model check lint bench clean
 
 # Plain HTTP on this machine: the console's cookies go without the Secure flag (never set this behind HTTPS).
 run: install check model
@@ -26,17 +26,11 @@ test: install check lint model
 	$(RASA) test core --stories tests/stories --model models --out var/test-results/core --fail-on-prediction-errors --quiet
 	$(HUB)/bin/python -m pytest $(HUB_TESTS) -q -p no:cacheprovider
 
-install: debian-packages node-packages $(ENGINE)/.installed $(HUB)/.installed
+install: debian-packages $(ENGINE)/.installed $(HUB)/.installed node_modules/.installed
 
 # Debian packages from requirements/debian.txt (browser tests, servers the tests start on loopback).
 debian-packages:
 	scripts/install-debian-packages
-
-# JavaScript from npm, pinned by package-lock.json: Chart.js (served by the console), axe-core (browser tests).
-node-packages: node_modules/.package-lock.json
-
-node_modules/.package-lock.json: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
 
 $(ENGINE)/.installed: requirements/engine.lock scripts/find-python310
 	@python310=$$(scripts/find-python310) || exit 1; \
@@ -48,6 +42,12 @@ $(HUB)/.installed: requirements/hub.lock
 	@python3 -c 'import sys; assert sys.version_info >= (3, 10), "the hub needs python3 3.10 or newer"'
 	[ -x $(HUB)/bin/python ] || python3 -m venv $(HUB)
 	$(HUB)/bin/pip install -q -r requirements/hub.lock
+	touch $@
+
+# Chart.js (served by the console) and axe-core (browser tests), exactly as package-lock.json pins them.
+node_modules/.installed: package.json package-lock.json | debian-packages
+	@command -v npm >/dev/null || { echo "npm is missing: apt-get install npm (or a Node.js that ships it)"; exit 1; }
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
 
 # Trains only when config, domain, training data or the NLU components changed (the model file is named after
@@ -71,4 +71,4 @@ bench: install model
 	$(HUB)/bin/python bench/console_bench.py
 
 clean:
-	rm -rf .venv models var
+	rm -rf .venv models var node_modules

@@ -390,6 +390,7 @@ def main(argv: list[str] | None = None) -> int:
         stack.start()
         print(f"hub:     {stack.hub_url}  (health: {stack.hub_url}/health)")
         print(f'web chat API: POST {stack.hub_url}/channels/web/messages  {{"text": "こんにちは"}}')
+        print(f"chat widget demo page: {stack.hub_url}/demo/")
         print(f"engine:  {stack.engine_url} (loopback only, token required)")
         print("a process that dies is restarted; Ctrl-C stops everything.", flush=True)
         stack.wait()

@@ -21,6 +21,7 @@ from bot.hub.messages import BotMessage, HubAnswer, QuickReply, turn_replies, wi
 from bot.hub.store import (
     Conversation,
     ConversationNotFound,
+    HistoryEntry,
     Offer,
     OutboxItem,
     Sender,
@@ -146,6 +147,10 @@ class ConversationCore:
             return await self._db(lambda s: s.find_conversation(channel, identity))
         except ConversationNotFound as error:
             raise UnknownSession("this session is unknown: leave session out to start a new conversation") from error
+
+    async def history(self, conversation: Conversation, limit: int = 30) -> list[HistoryEntry]:
+        """The newest messages of both sides already seen (redacted), oldest first: what a reload shows again."""
+        return await self._db(lambda s: s.history(conversation.id, limit))
 
     def is_busy(self, conversation: Conversation) -> bool:
         """Whether a turn of this conversation is still running (a late answer is on its way)."""
@@ -332,7 +337,8 @@ class ConversationCore:
         ids = await self._db(lambda s: s.enqueue(conversation.id, outgoing, sender))
         items = [
             OutboxItem(id=i, conversation_id=conversation.id, channel=conversation.channel,
-                       address=conversation.address, message=m, attempts=0, created_at=conversation.last_activity_at)
+                       address=conversation.address, message=m, attempts=0, created_at=conversation.last_activity_at,
+                       sender=sender)
             for i, m in zip(ids, outgoing, strict=True)
         ]  # fmt: skip
         if items:

@@ -11,7 +11,7 @@ from yarl import URL
 
 DEFAULT_ENGINE_URL = URL("http://127.0.0.1:5005")
 DEFAULT_ACTIONS_URL = URL("http://127.0.0.1:5055")
-DEFAULT_CHANNELS = ("web",)
+DEFAULT_CHANNELS = ("web", "widget")
 # How long a resident waits for a person before the hub offers other ways (seconds).
 DEFAULT_HANDOFF_WAIT_LIMIT = 300.0
 DEFAULT_RETENTION_DAYS = 90

@@ -94,6 +94,7 @@ class OutboxItem:
     message: BotMessage
     attempts: int
     created_at: datetime
+    sender: Sender = "bot"  # or "staff": a person's reply, which channels may label as such
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,16 @@ class TranscriptEntry:
     sender: Sender
     text: str
     at: datetime
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One message of the transcript as a resident's client shows it again (after a reload)."""
+
+    id: int
+    sender: Sender
+    text: str
+    quick_replies: list[QuickReply]
 
 
 def offer_key(turn: int, position: int) -> str:
@@ -422,10 +433,24 @@ class ConversationStore:
             cursor = self._db.execute("delete from conversations where last_activity_at < ?", [cutoff])
         return int(cursor.rowcount)
 
+    def history(self, conversation_id: str, limit: int) -> list[HistoryEntry]:
+        """The newest `limit` messages of both sides that reached their reader, oldest first (redacted text)."""
+        rows = self._db.execute(
+            "select id, sender, text, quick_replies from messages where conversation_id = ? "
+            "and (sender = 'resident' or delivered_at is not null) order by id desc limit ?",
+            [conversation_id, int(limit)],
+        ).fetchall()
+        return [
+            HistoryEntry(
+                row[0], row[1], row[2], [QuickReply(r["title"], r["payload"]) for r in json.loads(row[3] or "[]")]
+            )
+            for row in reversed(rows)
+        ]
+
     def _outbox_where(self, where: str, params: list[Any], limit: int | None = None) -> list[OutboxItem]:
         sql = (
             "select m.id, m.conversation_id, c.channel, c.address, m.text, m.quick_replies, m.custom, "
-            "m.attempts, m.created_at from messages m join conversations c on c.id = m.conversation_id "
+            "m.attempts, m.created_at, m.sender from messages m join conversations c on c.id = m.conversation_id "
             f"where m.sender != 'resident' and m.delivered_at is null and {where} order by m.id"
         )
         if limit is not None:
@@ -443,6 +468,7 @@ class ConversationStore:
                 ),
                 attempts=row[7],
                 created_at=datetime.fromisoformat(row[8]),
+                sender="staff" if row[9] == "staff" else "bot",
             )
             for row in self._db.execute(sql, params).fetchall()
         ]

@@ -43,7 +43,7 @@ async def test_details_cover_every_process_for_an_operator_on_this_machine(hub: 
     details = await response.json()
     assert details["engine"] == {"up": True, "model": "20261126-153000-mynaguide.tar.gz", "model_id": MODEL_ID}
     assert details["actions"] == {"up": True}
-    assert details["channels"] == {"on": ["web"], "off": {}}
+    assert details["channels"] == {"on": ["web", "widget"], "off": {}}
     assert details["outbox"] == {"undelivered": 0}
     assert details["turns_in_progress"] == 0
     assert details["event_loop"]["longest_stall_ms"] >= 0

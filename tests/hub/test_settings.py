@@ -19,7 +19,7 @@ def test_defaults_need_only_the_engine_token() -> None:
     assert settings.database_path == Path("var") / "hub.db"
     assert settings.engine_timeout == 10.0
     assert settings.actions_url == URL("http://127.0.0.1:5055")
-    assert settings.channels == ("web",)
+    assert settings.channels == ("web", "widget")
     assert settings.retention_days == 90
 
 
