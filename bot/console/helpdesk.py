@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, Protocol
 
+from bot.city import JAPAN
 from bot.console.store import Role
 
 
@@ -235,7 +236,7 @@ def booking_json(booking: BookingLike, slot: SlotLike | None) -> dict[str, Any]:
         "channel": booking.channel,
         "venue_id": booking.venue_id,
         "venue": slot.venue.name if slot else None,
-        "starts_at": booking.starts_at.isoformat(),
+        "starts_at": booking.starts_at.astimezone(JAPAN).isoformat(),
         "minutes": slot.minutes if slot else None,
     }
 

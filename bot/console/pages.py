@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.console.api import helpdesk_of, tickets_json, visible_ticket
-from bot.console.helpdesk import entry_json, shown_text, statistics_json, ticket_json
+from bot.console.helpdesk import booking_json, entry_json, shown_text, statistics_json, ticket_json
 from bot.console.keys import CANNED_REPLIES, CLOCK, SETTINGS, STORE, TEMPLATES
 from bot.console.passwords import MIN_LENGTH, WeakPassword
 from bot.console.security import (
@@ -142,6 +142,13 @@ async def ticket(request: web.Request) -> web.Response:
         notes=[{"author": a, "text": shown_text(role, t), "at": at.isoformat()} for a, t, at in notes],
         canned_replies=request.app[CANNED_REPLIES],
     )
+
+
+@allow("staff", "volunteer")
+async def bookings(request: web.Request) -> web.Response:
+    """Volunteer sessions booked and still to come: venue, time and the resident's channel."""
+    booked = await helpdesk_of(request).bookings()
+    return render(request, "bookings.html", bookings=[booking_json(booking, slot) for booking, slot in booked])
 
 
 @allow("admin", "staff")

@@ -22,6 +22,7 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_post("/logout", pages.logout, name="logout")
     app.router.add_get("/queue", pages.queue, name="queue")
     app.router.add_get("/tickets/{ticket_id}", pages.ticket, name="ticket")
+    app.router.add_get("/bookings", pages.bookings, name="bookings")
     app.router.add_get("/statistics", pages.statistics, name="statistics")
     app.router.add_get("/accounts", pages.accounts, name="accounts")
     app.router.add_post("/accounts", pages.create_account, name="create_account")

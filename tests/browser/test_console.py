@@ -150,6 +150,9 @@ def test_statistics_draw_charts_over_tables_with_the_same_numbers(page: Page, de
     page.wait_for_function("() => window.Chart && Object.keys(window.Chart.instances).length === 4")
     expect(page.locator("#table-stuck")).to_contain_text("マイナポータルにログインする")
     assert_accessible(page)
+    page.get_by_role("link", name="相談会の予約").click()
+    expect(page.get_by_role("heading", name="相談会の予約（これからの分）")).to_be_visible()
+    assert_accessible(page)
 
 
 def test_the_log_in_and_accounts_pages_are_accessible(page: Page, desk: LiveDesk) -> None:

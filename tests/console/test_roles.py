@@ -44,6 +44,7 @@ PAGES: list[tuple[str, dict[str, int]]] = [
     ("tickets/1", {"admin": 403, "staff": 200, "volunteer": 403}),
     ("tickets/2", {"admin": 403, "staff": 200, "volunteer": 200}),
     ("statistics", {"admin": 200, "staff": 200, "volunteer": 403}),
+    ("bookings", {"admin": 403, "staff": 200, "volunteer": 200}),
     ("accounts", {"admin": 200, "staff": 403, "volunteer": 403}),
 ]
 

@@ -12,7 +12,8 @@ import pytest
 
 from bot.console.helpdesk import PHONE_HIDDEN
 from bot.console.store import ConsoleStore
-from bot.hub.keys import STORE
+from bot.hub.keys import CITY, STORE
+from bot.hub.store import ConversationStore
 from tests.console.conftest import Desk, logged_in
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,11 +69,10 @@ async def test_an_empty_or_too_long_reply_is_refused(desk: Desk, text: str) -> N
 
 
 async def test_volunteers_never_see_a_residents_phone_number(desk: Desk) -> None:
-    def resident_leaves_a_number(store: object) -> None:
-        ticket = store.tickets.ticket(2)  # type: ignore[attr-defined]
-        store.record_resident_message(
-            ticket.conversation_id, "折り返しは090-1234-5678にお願いします", pin_context=False
-        )  # type: ignore[attr-defined]
+    def resident_leaves_a_number(store: ConversationStore) -> None:
+        ticket = store.tickets.ticket(2)
+        text = "折り返しは090-1234-5678にお願いします"
+        store.record_resident_message(ticket.conversation_id, text, pin_context=False)
 
     await desk.hub.app[STORE](resident_leaves_a_number)
     volunteer, _ = await logged_in(desk, "volunteer")
@@ -144,3 +144,21 @@ async def test_a_waiting_long_poll_answers_at_once_when_the_hub_stops(desk: Desk
     answer = await (await asyncio.wait_for(waiting, 5)).json()
     assert answer["entries"] == []
     assert (await (await asyncio.wait_for(changes, 5)).json())["version"] == first["version"]
+
+
+async def test_staff_and_volunteers_see_the_booked_volunteer_sessions(desk: Desk) -> None:
+    sessions = desk.hub.app[CITY].volunteer_sessions
+    assert sessions is not None, "the example city lists volunteer sessions"
+    slot = sessions.upcoming(desk.clock())[0]
+
+    def book(store: ConversationStore) -> None:
+        conversation = store.start_conversation("web", "booking-resident")
+        store.bookings.book(conversation.id, "web", slot)
+
+    await desk.hub.app[STORE](book)
+    volunteer, _ = await logged_in(desk, "volunteer")
+    (booked,) = (await (await volunteer.get("/console/api/bookings")).json())["bookings"]
+    assert booked["venue"] == slot.venue.name and booked["minutes"] == slot.minutes
+    assert booked["starts_at"] == slot.starts_at.isoformat()
+    page = await (await volunteer.get("/console/bookings")).text()
+    assert slot.venue.name in page and slot.starts_at.strftime("%Y-%m-%d %H:%M") in page
