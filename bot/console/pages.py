@@ -177,12 +177,13 @@ async def accounts(request: web.Request) -> web.Response:
 async def create_account(request: web.Request) -> web.Response:
     """Add an account from the form; a weak password or a taken name is said on the page."""
     form = await request.post()
-    name, role, password = form.get("name"), form.get("role"), form.get("password")
-    if not isinstance(name, str) or role not in ROLES or not isinstance(password, str):
+    name, raw_role, password = form.get("name"), form.get("role"), form.get("password")
+    role = next((r for r in ROLES if r == raw_role), None)
+    if not isinstance(name, str) or role is None or not isinstance(password, str):
         return await _accounts_page(request, message=None, error="名前と役割とパスワードを入れてください。", status=400)
     actor = account_of(request).name
     try:
-        await request.app[STORE](lambda s: s.create_account(name, str(role), password, actor=actor))  # type: ignore[arg-type]
+        await request.app[STORE](lambda s: s.create_account(name, role, password, actor=actor))
     except (AccountExists, WeakPassword, ValueError) as error:
         return await _accounts_page(request, message=None, error=str(error), status=400)
     return await _accounts_page(request, message=f"{name.strip()} を追加しました。", error=None, status=201)
