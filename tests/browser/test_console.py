@@ -1,7 +1,8 @@
 """The helpdesk console in Debian's Chromium (Playwright): log in, claim, reply, see the resident's answer; axe-core.
 
 The real hub with its console runs on loopback in front of the fake engine; residents write over real HTTP on the
-web channel. axe-core comes from npm (package.json, `npm ci`) and is injected into each page.
+web channel. Chromium is launched by tests/browser/conftest.py (its flags, `executable_path=/usr/bin/chromium`);
+axe-core comes from npm (package.json, `npm ci`) and is injected into each page.
 """
 
 from __future__ import annotations
@@ -11,25 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from tests.console.conftest import HANDOFF, PASSWORDS, accounts_file
 from tests.console.live_desk import LiveDesk
 
 ROOT = Path(__file__).resolve().parents[2]
 __all__ = ["accounts_file"]
-CHROMIUM = Path("/usr/bin/chromium")
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 CHART_JS = ROOT / "node_modules" / "chart.js" / "dist" / "chart.umd.js"
-# Chromium as a test tool: no sandbox (containers run as root), nothing fetched from the network on its own.
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 # Generous: two shared cores; nothing here measures speed.
 expect.set_options(timeout=20_000)
 
@@ -42,23 +33,10 @@ def desk(tmp_path_factory: pytest.TempPathFactory, accounts_file: Path) -> Itera
     live.stop()
 
 
-@pytest.fixture(scope="module")
-def console_browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail("Debian's chromium is missing: run make install (requirements/debian.txt lists it)")
-    with sync_playwright() as driver:
-        chromium = console_chromium(driver)
-        yield chromium
-        chromium.close()
-
-
-def console_chromium(driver: Playwright) -> Browser:
-    return driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS, headless=True)
-
-
 @pytest.fixture
-def page(console_browser: Browser) -> Iterator[Page]:
-    context = console_browser.new_context(locale="ja-JP", viewport={"width": 1280, "height": 900})
+def page(browser: Browser) -> Iterator[Page]:
+    """A fresh browser profile on Debian's Chromium (the `browser` fixture of tests/browser/conftest.py)."""
+    context = browser.new_context(locale="ja-JP", viewport={"width": 1280, "height": 900})
     context.set_default_timeout(20_000)
     yield context.new_page()
     context.close()
