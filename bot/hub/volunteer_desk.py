@@ -28,17 +28,17 @@ SHOW_MENU = "/show_menu"
 # A senior reads a short list: the soonest times with seats, not every one of the next three weeks.
 SLOTS_OFFERED = 6
 
-OFFER_INTRO = "ボランティアの 相談会を 予約できます。会って、ゆっくり 教えてもらえます。"
-OFFER_ASK = "来られる 日時を、ボタンで 選んでください。"
-NO_SLOTS = "すみません。いまは、予約できる 回が ありません。"
+OFFER_INTRO = "ボランティアの相談会を予約できます。会って、ゆっくり教えてもらえます。"
+OFFER_ASK = "来られる日時を、ボタンで選んでください。"
+NO_SLOTS = "すみません。いまは、予約できる回がありません。"
 BOOKED = "予約しました。"
-BRING = "当日は、マイナンバーカードと、お使いの スマートフォンを お持ちください。"
-REMEMBER_PINS = "暗証番号は、覚えてきてください。ここには 書かないでください。"
-FULL = "すみません。その時間は、いっぱいに なりました。ほかの 日時を 選んでください。"
-GONE = "すみません。その回は、もう 予約できません。ほかの 日時を 選んでください。"
-CANCELLED = "予約を とりけしました。"
-NOT_BOOKED = "わかりました。予約は しませんでした。"
-REMINDER = "明日は、ボランティアの 相談会です。"
+BRING = "当日は、マイナンバーカードと、お使いのスマートフォンをお持ちください。"
+REMEMBER_PINS = "暗証番号は、覚えてきてください。ここには書かないでください。"
+FULL = "すみません。その時間は、いっぱいになりました。ほかの日時を選んでください。"
+GONE = "すみません。その回は、もう予約できません。ほかの日時を選んでください。"
+CANCELLED = "予約をとりけしました。"
+NOT_BOOKED = "わかりました。予約はしませんでした。"
+REMINDER = "明日は、ボランティアの相談会です。"
 
 Send = Callable[..., Awaitable[list[int]]]
 
@@ -140,7 +140,7 @@ class VolunteerDesk:
     def _current(self, booking: Booking) -> HubAnswer:
         slot = self._slot_of(booking)
         details = [booking_details(slot)] if slot is not None else []
-        return HubAnswer([BotMessage("相談会の 予約が あります。"), *details], [_cancel_reply(booking), _menu()])
+        return HubAnswer([BotMessage("相談会の予約があります。"), *details], [_cancel_reply(booking), _menu()])
 
     def _slot_of(self, booking: Booking) -> Slot | None:
         assert self._sessions is not None

@@ -33,27 +33,27 @@ def engine_slow_messages(city: City) -> list[BotMessage]:
 
 
 # Live handoff (bot/hub/handoff.py). One instruction per message; the resident's numbers are never asked for.
-HANDED_OVER = "職員に おつなぎします。"
-WRITE_WHILE_WAITING = "職員が 読むまで、ここで お待ちください。用件を 書いておくと、早く 進みます。"
-NO_NUMBERS_FOR_STAFF = "暗証番号は、職員にも 教えないでください。"
-STAFF_JOINED = "職員が つながりました。ここに 書いてください。"
-STAFF_ENDED = "職員との お話は ここまでです。"
-LEAVE_QUEUE_DONE = "職員への おつなぎを やめました。"
-KEEP_WAITING_DONE = "わかりました。職員が 読むまで、お待ちください。"
-FEEDBACK_QUESTION = "お役に立ちましたか。よろしければ、ボタンで 教えてください。"
+HANDED_OVER = "職員におつなぎします。"
+WRITE_WHILE_WAITING = "職員が読むまで、ここでお待ちください。用件を書いておくと、早く進みます。"
+NO_NUMBERS_FOR_STAFF = "暗証番号は、職員にも教えないでください。"
+STAFF_JOINED = "職員がつながりました。ここに書いてください。"
+STAFF_ENDED = "職員とのお話はここまでです。"
+LEAVE_QUEUE_DONE = "職員へのおつなぎをやめました。"
+KEEP_WAITING_DONE = "わかりました。職員が読むまで、お待ちください。"
+FEEDBACK_QUESTION = "お役に立ちましたか。よろしければ、ボタンで教えてください。"
 FEEDBACK_THANKS = "教えていただき、ありがとうございました。"
-UNCLAIMED = "すみません。いま、職員が 手が はなせません。"
-UNCLAIMED_CHOICES = "このまま 待つか、ほかの 方法を ボタンで 選んでください。"
+UNCLAIMED = "すみません。いま、職員の手があいていません。"
+UNCLAIMED_CHOICES = "このまま待つか、ほかの方法をボタンで選んでください。"
 
 
 def handed_over_messages(ahead: int, minutes: int | None) -> list[BotMessage]:
     """What happens next when a person takes over: who, how long (when known), and what to do meanwhile."""
     if ahead and minutes:
-        queue = f"いま、先に {ahead}人が 待っています。目安は {minutes}分ほどです。"
+        queue = f"いま、先に{ahead}人が待っています。目安は{minutes}分ほどです。"
     elif ahead:
-        queue = f"いま、先に {ahead}人が 待っています。順番に ご案内します。"
+        queue = f"いま、先に{ahead}人が待っています。順番にご案内します。"
     elif minutes:
-        queue = f"目安は {minutes}分ほどです。"
+        queue = f"目安は{minutes}分ほどです。"
     else:
-        queue = "順番に ご案内します。"
+        queue = "順番にご案内します。"
     return [BotMessage(f"{HANDED_OVER}{queue}"), BotMessage(WRITE_WHILE_WAITING), BotMessage(NO_NUMBERS_FOR_STAFF)]

@@ -8,7 +8,7 @@ from bot.hub.wording import ENGINE_SLOW_NOTICE
 from channels.widget.wording import OPENING
 from tests.browser.conftest import open_context
 from tests.browser.live_hub import LiveHub
-from tests.browser.widget_page import bot_said, log, messages, open_widget, quick_replies, say
+from tests.browser.widget_page import bot_said, log, messages, open_widget, quick_replies, say, staff_said
 
 YES_NO = [{"title": "はい", "payload": "/affirm"}, {"title": "いいえ", "payload": "/deny"}]
 
@@ -124,7 +124,7 @@ def test_a_late_answer_and_a_staff_reply_arrive_by_push(page: Page, live_hub: Li
     bot_said(page, "echo: マイナ保険証を使いたい")
     expect(page.locator(".mgw-typing")).to_be_empty()
     live_hub.staff_reply("職員の田中です。ご用件を、うかがいます。")
-    expect(log(page).locator(".mgw-text").last).to_have_text("職員の田中です。ご用件を、うかがいます。")
+    staff_said(page, "職員の田中です。ご用件を、うかがいます。")
 
 
 def test_after_a_dropped_connection_it_reconnects_and_gets_what_came_meanwhile(page: Page, live_hub: LiveHub) -> None:
@@ -135,7 +135,7 @@ def test_after_a_dropped_connection_it_reconnects_and_gets_what_came_meanwhile(p
     live_hub.drop_connections()
     expect(page.get_by_role("status").filter(has_text="つながっていません")).to_be_visible()
     live_hub.staff_reply("お待たせしました。")
-    bot_said(page, "お待たせしました。")
+    staff_said(page, "お待たせしました。")
     expect(page.get_by_role("status").filter(has_text="つながりました")).to_be_visible()
     say(page, "ありがとう")
     bot_said(page, "echo: ありがとう")
@@ -216,7 +216,7 @@ def test_a_reply_that_comes_while_the_window_is_closed_is_announced_on_the_launc
     live_hub.staff_reply("窓口は、1階です。")
     expect(announced).to_be_visible()
     announced.click()
-    bot_said(page, "窓口は、1階です。")
+    staff_said(page, "窓口は、1階です。")
     page.get_by_role("button", name="チャットを閉じる").click()
     expect(page.get_by_role("button", name="相談する")).to_be_focused()
     expect(announced).to_have_count(0)

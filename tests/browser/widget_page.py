@@ -34,5 +34,10 @@ def bot_said(page: Page, text: str) -> None:
     expect(log(page).locator(".mgw-from-bot .mgw-text", has_text=text).last).to_have_text(text)
 
 
+def staff_said(page: Page, text: str) -> None:
+    """Wait until a message from staff with exactly this text is in the log, labelled as from a person."""
+    expect(log(page).locator(".mgw-from-staff .mgw-text", has_text=text).last).to_have_text(text)
+
+
 def quick_replies(page: Page) -> Locator:
     return log(page).get_by_role("group", name="選んでください").get_by_role("button")

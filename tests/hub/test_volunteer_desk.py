@@ -13,6 +13,7 @@ from aiohttp.test_utils import TestClient
 from pytest_aiohttp import AiohttpClient
 
 from bot.city import JAPAN, load_city
+from bot.hub import volunteer_desk
 from bot.hub.app import create_app
 from bot.hub.bookings import AlreadyBooked, SlotFull
 from bot.hub.keys import HELPDESK, STORE
@@ -86,7 +87,7 @@ async def test_a_resident_books_a_session_and_gets_place_time_and_what_to_bring(
     assert not check_turn(said)  # plain Japanese limits of one turn
     # Asking again shows the booking rather than booking twice.
     again = await ask_for_a_session(hub, booked["session"])
-    assert texts(again)[0] == "相談会の 予約が あります。" and buttons(again)[0] == "予約をとりけす"
+    assert texts(again)[0] == "相談会の予約があります。" and buttons(again)[0] == "予約をとりけす"
 
 
 async def test_two_residents_taking_the_last_seat_at_once_get_one_seat(hub: TestClient[Any, Any]) -> None:
@@ -151,7 +152,7 @@ async def test_not_booking_goes_back_to_the_menu(hub: TestClient[Any, Any], fake
     offer = await ask_for_a_session(hub)
     fake_engine.answer = None
     declined = await tap(hub, offer, "予約しない")
-    assert texts(declined) == ["わかりました。予約は しませんでした。", "echo: /show_menu"]
+    assert texts(declined) == [volunteer_desk.NOT_BOOKED, "echo: /show_menu"]
 
 
 async def test_the_day_before_residents_on_push_channels_are_reminded_once(

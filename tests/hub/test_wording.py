@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from bot.city import load_city
-from bot.hub.wording import REDACTION_NOTICE, STALE_BUTTON_NOTICE, engine_down_messages, engine_slow_messages
+from bot.hub import volunteer_desk, wording
+from bot.hub.wording import (
+    REDACTION_NOTICE,
+    STALE_BUTTON_NOTICE,
+    engine_down_messages,
+    engine_slow_messages,
+    handed_over_messages,
+)
 from bot.plain_japanese import check_message
 
 CITY = load_city()
@@ -14,6 +21,15 @@ TEXTS = {
     "stale-button": [STALE_BUTTON_NOTICE],
     "engine-down": [m.text for m in engine_down_messages(CITY)],
     "engine-slow": [m.text for m in engine_slow_messages(CITY)],
+    "handed-over": [m.text for m in handed_over_messages(3, 7)],
+    "handed-over-first": [m.text for m in handed_over_messages(0, None)],
+    # Every sentence the handoff and the volunteer booking say, as constants in their modules.
+    "handoff-and-booking": [
+        value
+        for module in (wording, volunteer_desk)
+        for name, value in vars(module).items()
+        if name.isupper() and isinstance(value, str) and any("\u3040" <= c <= "\u30ff" for c in value)
+    ],
 }
 
 
