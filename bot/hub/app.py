@@ -67,6 +67,12 @@ def mount_console(
 ) -> None:
     """The helpdesk console at /console/ (bot/console), reaching the handoff service once the hub has started it."""
     console_settings = ConsoleSettings.from_env(env, settings.data_dir)
+
+    async def to_console(request: web.Request) -> web.StreamResponse:
+        raise web.HTTPMovedPermanently("/console/")
+
+    # Before the sub-application, whose prefix would otherwise take "/console" and answer 404.
+    app.router.add_get("/console", to_console)
     # The helpdesk is made in run_core, after this: the console looks it up per request (503 until then).
     app.add_subapp("/console/", create_console(console_settings, lambda: app.get(HELPDESK), clock))
 

@@ -91,3 +91,8 @@ async def test_volunteers_list_only_tickets_routed_to_volunteers(desk: Desk) -> 
     client, _ = await logged_in(desk, "staff")
     tickets = (await (await client.get("/console/api/tickets")).json())["tickets"]
     assert sorted(t["id"] for t in tickets) == [1, 2]
+
+
+async def test_the_console_address_without_its_slash_leads_to_it(desk: Desk) -> None:
+    response = await desk.hub.get("/console", allow_redirects=False)
+    assert response.status == 301 and response.headers["Location"] == "/console/"
