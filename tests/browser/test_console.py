@@ -150,3 +150,35 @@ def test_the_log_in_and_accounts_pages_are_accessible(page: Page, desk: LiveDesk
     page.get_by_role("button", name="追加する").click()
     expect(page.get_by_role("status").first).to_contain_text("tanaka を追加しました。")
     assert_accessible(page)
+
+
+def test_the_console_works_by_keyboard_with_a_visible_focus(page: Page, desk: LiveDesk) -> None:
+    desk.hand_over_next(HANDOFF)
+    desk.resident_says("人と話したいです")
+    page.goto(f"{desk.url}/console/login")
+    page.keyboard.type("staff1")  # the name field has the focus when the page opens
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORDS["staff"])
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="待ち行列")).to_be_visible()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="本文へ移動")).to_be_focused()
+    assert focus_outline(page) >= 2
+    ticket_link = page.locator("#queue tbody a").last
+    ticket_link.focus()
+    page.keyboard.press("Enter")
+    claim = page.get_by_role("button", name="担当する")
+    claim.focus()
+    assert focus_outline(page) >= 2
+    page.keyboard.press("Enter")
+    expect(page.locator("#ticket-state")).to_have_text("対応中")
+
+
+def focus_outline(page: Page) -> float:
+    """The width of the focused element's outline in CSS pixels (0 when it has none)."""
+    return float(
+        page.evaluate(
+            "(() => { const s = getComputedStyle(document.activeElement);"
+            " return s.outlineStyle === 'none' ? 0 : parseFloat(s.outlineWidth); })()"
+        )
+    )
