@@ -13,12 +13,13 @@ TRAINING_DATA := data/nlu data/rules.yml
 ENGINE_TESTS := tests/nlu tests/actions tests/engine tests/test_procedures.py tests/test_guide.py \
 	tests/test_plain_japanese.py tests/test_domain.py tests/scripts
 HUB_TESTS := tests/hub tests/channels tests/browser tests/test_privacy.py tests/test_volunteer_sessions.py \
-	tests/test_launcher.py tests/e2e
+	tests/test_launcher.py tests/e2e tests/console
 
 .PHONY: run test install debian-packages model check lint bench clean
 
+# Plain HTTP on this machine: the console's cookies go without the Secure flag (never set this behind HTTPS).
 run: install check model
-	$(HUB)/bin/python -m bot.launcher --data-dir $(DATA_DIR)
+	CONSOLE_INSECURE_COOKIES=1 $(HUB)/bin/python -m bot.launcher --data-dir $(DATA_DIR)
 
 test: install check lint model
 	$(ENGINE)/bin/python -m pytest $(ENGINE_TESTS) -q -p no:cacheprovider
@@ -43,7 +44,7 @@ $(HUB)/.installed: requirements/hub.lock
 	$(HUB)/bin/pip install -q -r requirements/hub.lock
 	touch $@
 
-# axe-core for the browser tests, exactly as package-lock.json pins it (Node from requirements/debian.txt).
+# Chart.js (served by the console) and axe-core (browser tests), exactly as package-lock.json pins them.
 node_modules/.installed: package.json package-lock.json | debian-packages
 	@command -v npm >/dev/null || { echo "npm is missing: apt-get install npm (or a Node.js that ships it)"; exit 1; }
 	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
@@ -68,6 +69,7 @@ bench: install model
 	$(ENGINE)/bin/python bench/nlu_bench.py
 	$(HUB)/bin/python bench/turn_bench.py
 	$(HUB)/bin/python bench/line_bench.py
+	$(HUB)/bin/python bench/console_bench.py
 
 clean:
 	rm -rf .venv models var node_modules

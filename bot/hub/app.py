@@ -13,6 +13,8 @@ import aiohttp
 from aiohttp import web
 
 from bot.city import City, load_city
+from bot.console.app import create_console
+from bot.console.settings import ConsoleSettings
 from bot.hub.core import ConversationCore
 from bot.hub.engine import EngineClient
 from bot.hub.handoff import Helpdesk
@@ -56,7 +58,23 @@ def create_app(
     app[LOOP_WATCH] = LoopWatch()
     app.cleanup_ctx.extend([open_store, open_engine_client, run_core, purge_daily])
     setup_routes(app, app[CHANNELS].on)
+    mount_console(app, settings, os.environ if env is None else env, clock)
     return app
+
+
+def mount_console(
+    app: web.Application, settings: HubSettings, env: Mapping[str, str], clock: Callable[[], datetime]
+) -> None:
+    """The helpdesk console at /console/ (bot/console), reaching the handoff service once the hub has started it."""
+    console_settings = ConsoleSettings.from_env(env, settings.data_dir)
+
+    async def to_console(request: web.Request) -> web.StreamResponse:
+        raise web.HTTPMovedPermanently("/console/")
+
+    # Before the sub-application, whose prefix would otherwise take "/console" and answer 404.
+    app.router.add_get("/console", to_console)
+    # The helpdesk is made in run_core, after this: the console looks it up per request (503 until then).
+    app.add_subapp("/console/", create_console(console_settings, lambda: app.get(HELPDESK), clock))
 
 
 async def open_store(app: web.Application) -> AsyncIterator[None]:
