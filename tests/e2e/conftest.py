@@ -37,22 +37,24 @@ def city_file(directory: Path, *, desk_open: bool | None) -> Path:
 
 
 @contextlib.contextmanager
-def running_stack(directory: Path, city: Path) -> Iterator[Stack]:
-    """Start the real stack with this city file for its processes (CITY_FILE), and stop it afterwards."""
+def running_stack(directory: Path, city: Path, **env: str) -> Iterator[Stack]:
+    """Start the real stack with this city file (CITY_FILE) and settings for its processes; stop it afterwards."""
     if not any((ROOT / "models").glob("*.tar.gz")):
         pytest.fail("no trained model in models/; run `make model` (make test does it)")
-    before = os.environ.get("CITY_FILE")
-    os.environ["CITY_FILE"] = str(city)
+    settings = {"CITY_FILE": str(city), **env}
+    before = {name: os.environ.get(name) for name in settings}
+    os.environ.update(settings)
     running = Stack(data_dir=directory, ports=Ports.free())
     try:
         running.start()
         yield running
     finally:
         running.stop()
-        if before is None:
-            os.environ.pop("CITY_FILE", None)
-        else:
-            os.environ["CITY_FILE"] = before
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 @pytest.fixture(scope="session")
