@@ -156,8 +156,11 @@ def test_the_console_works_by_keyboard_with_a_visible_focus(page: Page, desk: Li
     desk.hand_over_next(HANDOFF)
     desk.resident_says("人と話したいです")
     page.goto(f"{desk.url}/console/login")
-    page.keyboard.type("staff1")  # the name field has the focus when the page opens
+    # The name field has the focus when the page opens: wait for it, as a person would look before typing.
+    expect(page.get_by_role("textbox", name="名前")).to_be_focused()
+    page.keyboard.type("staff1")
     page.keyboard.press("Tab")
+    expect(page.get_by_label("パスワード")).to_be_focused()
     page.keyboard.type(PASSWORDS["staff"])
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="待ち行列")).to_be_visible()
