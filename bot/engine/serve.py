@@ -126,6 +126,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"engine: {error}", file=sys.stderr)
         return 2
     configure_logging()
+    from bot.engine.patches import apply_all
+
+    apply_all()
     import rasa.api
 
     rasa.api.run(
