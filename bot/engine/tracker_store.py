@@ -22,16 +22,43 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
 
     Per turn Rasa reads the session's events as ORM objects and writes new ones one ORM object at a time;
     here the same query reads only the `data` column and new events go in as one multi-row insert. The rows,
-    their order and what is read back are Rasa's. A SQLite file is switched to WAL once, so several engine
-    processes on one machine can read while one writes (one engine per conversation, see bot/hub/engine.py).
+    their order and what is read back are Rasa's. A SQLite file is in WAL mode, so several engine processes on
+    one machine can read while one writes (one engine per conversation, see bot/hub/engine_ring.py).
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.engine.hide_parameters = True
         if self.engine.dialect.name == "sqlite":
-            with self.engine.connect() as connection:
-                connection.exec_driver_sql("PRAGMA journal_mode=WAL")
+            self._keep_sqlite_connections_open()
+
+    def _keep_sqlite_connections_open(self) -> None:
+        """Pool SQLite connections (SQLAlchemy 1.4 opens and closes one per session) and put the file in WAL.
+
+        Closing the last connection to a WAL file checkpoints it, which cost as much as the write itself on
+        every turn (bench/results/profile_after.json). With WAL, synchronous=NORMAL keeps every committed
+        turn when an engine process is killed; only a power cut can lose the last turns.
+        """
+        import sqlalchemy as sa
+        from sqlalchemy.pool import QueuePool
+
+        rasas_engine: Any = self.engine  # type: ignore[has-type]
+        url = rasas_engine.url
+        rasas_engine.dispose()
+        self.engine = sa.create_engine(
+            url, poolclass=QueuePool, hide_parameters=True, connect_args={"check_same_thread": False}
+        )
+
+        @sa.event.listens_for(self.engine, "connect")
+        def on_connect(connection: Any, record: Any) -> None:
+            cursor = connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        with self.engine.connect():
+            pass  # WAL is a property of the file: set it now, before any engine process writes.
+        self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
 
     async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> DialogueStateTracker | None:
         with self.session_scope() as session:

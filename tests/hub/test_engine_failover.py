@@ -1,0 +1,72 @@
+"""The engine client with several engines: each conversation to its own, the next one when it is down."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+import pytest_asyncio
+from pytest_aiohttp import AiohttpServer
+
+from bot.hub.engine import EngineClient, EngineUnavailable
+from tests.hub.fake_engine import TOKEN, FakeEngine
+
+pytestmark = pytest.mark.asyncio
+
+CONVERSATIONS = [f"web:{number:03d}" for number in range(40)]
+
+
+@pytest_asyncio.fixture
+async def engines(aiohttp_server: AiohttpServer) -> AsyncIterator[list[FakeEngine]]:
+    started = [FakeEngine(), FakeEngine()]
+    for engine in started:
+        await engine.start(aiohttp_server)
+    yield started
+
+
+@pytest_asyncio.fixture
+async def client(engines: list[FakeEngine]) -> AsyncIterator[EngineClient]:
+    async with aiohttp.ClientSession() as session:
+        yield EngineClient(session, [engine.url for engine in engines], TOKEN, 5.0)
+
+
+def senders(engine: FakeEngine) -> set[str]:
+    return {body["sender"] for body in engine.received}
+
+
+async def test_each_conversation_stays_on_one_engine(engines: list[FakeEngine], client: EngineClient) -> None:
+    for _ in range(3):
+        for conversation in CONVERSATIONS:
+            await client.send(conversation, "できました", {"channel": "web"})
+    first, second = senders(engines[0]), senders(engines[1])
+    assert first and second, "both engines take a share"
+    assert not first & second
+    assert first | second == set(CONVERSATIONS)
+
+
+async def test_a_stopped_engines_conversations_go_to_the_other_and_nothing_is_lost(
+    engines: list[FakeEngine], client: EngineClient
+) -> None:
+    for conversation in CONVERSATIONS:
+        await client.send(conversation, "マイナポータルにログインしたいです", {"channel": "web"})
+    moved = senders(engines[0])
+    await engines[0].stop()
+    engines[1].received.clear()
+    for conversation in CONVERSATIONS:
+        answer = await client.send(conversation, "できました", {"channel": "web"})
+        assert answer, conversation
+    assert senders(engines[1]) == set(CONVERSATIONS), "the other engine took every turn, the moved ones too"
+    assert moved
+
+
+async def test_status_is_up_while_one_engine_is_and_names_each(engines: list[FakeEngine], client: EngineClient) -> None:
+    await engines[0].stop()
+    assert (await client.status()).up
+    statuses = await client.engine_statuses()
+    assert [status.up for status in statuses.values()] == [False, True]
+    await engines[1].stop()
+    with pytest.raises(EngineUnavailable):
+        await client.status()
+    with pytest.raises(EngineUnavailable):
+        await client.send("web:001", "できました", {"channel": "web"})
