@@ -60,6 +60,7 @@ lint: $(HUB)/.installed
 bench: install model
 	$(ENGINE)/bin/python bench/nlu_bench.py
 	$(HUB)/bin/python bench/turn_bench.py
+	$(HUB)/bin/python bench/load.py
 
 clean:
 	rm -rf .venv models var

@@ -2,7 +2,8 @@
 
 Starts the real stack on loopback (free ports, one engine), holds 10 whole conversations at once straight to the
 engine's hub channel, samples the engine with py-spy (`pip install py-spy` into the engine environment) and
-writes the share of samples under each function that matters for a turn to
+writes the engine's CPU time per turn (what the turn costs, whatever else runs on the machine) and the share
+of samples under each function that matters for a turn to
 bench/results/profile_<label>.json (and the raw collapsed stacks beside it, gzipped).
 Run with the hub environment: `.venv/hub/bin/python bench/profile_engine.py --label after`.
 """
@@ -61,6 +62,12 @@ def shares(collapsed: str) -> tuple[int, dict[str, float]]:
     return total, {label: round(counts[label] / total, 3) if total else 0.0 for label in WATCHED}
 
 
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time the process has used so far (robust to other work sharing the cores)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--label", required=True, help="before or after: names the result file")
@@ -85,11 +92,13 @@ def main() -> None:
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )  # fmt: skip
             timings: list[float] = []
+            cpu_before = cpu_seconds(engine_pid)
             worker = threading.Thread(
                 target=lambda: timings.extend(hold_conversations(direct, f"profile-{os.getpid()}", CONCURRENCY, TURNS))
             )
             worker.start()
             worker.join()
+            cpu_used = cpu_seconds(engine_pid) - cpu_before
             spy.send_signal(2)
             spy.wait(timeout=60)
             collapsed = raw.read_text()
@@ -101,6 +110,7 @@ def main() -> None:
         "load": f"{CONCURRENCY} conversations at once straight to the engine, {len(timings)} turns",
         "samples": total,
         "share_of_engine_samples": by_function,
+        "engine_cpu_ms_per_turn": round(cpu_used * 1000 / len(timings), 1),
         "median_turn_ms": round(sorted(timings)[len(timings) // 2], 1),
         "load_average": os.getloadavg(),
     }
