@@ -36,7 +36,7 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
         """Pool SQLite connections (SQLAlchemy 1.4 opens and closes one per session) and put the file in WAL.
 
         Closing the last connection to a WAL file checkpoints it, which cost as much as the write itself on
-        every turn (bench/results/profile_after.json). With WAL, synchronous=NORMAL keeps every committed
+        every turn (seen in a profile before this). With WAL, synchronous=NORMAL keeps every committed
         turn when an engine process is killed; only a power cut can lose the last turns.
         """
         import sqlalchemy as sa

@@ -79,3 +79,38 @@ def test_the_schema_is_checked_and_the_validator_built_once(patched: None, monke
     for _ in range(5):
         action()._validate_action_result(VALID_ANSWERS[0])
     assert len(checks) == 1
+
+
+def every_event_class() -> list[type]:
+    from rasa.shared.core.events import Event
+    from rasa.shared.utils.common import all_subclasses
+
+    return list(all_subclasses(Event))
+
+
+@pytest.mark.parametrize("type_name", sorted({event_class.type_name for event_class in every_event_class()}))
+def test_event_types_resolve_to_the_class_rasa_finds(patched: None, type_name: str) -> None:
+    from rasa.shared.core.events import Event
+
+    unpatched = Event._unpatched_resolve_by_type  # type: ignore[attr-defined]
+    assert Event.resolve_by_type(type_name) is unpatched(type_name)
+
+
+def test_unknown_event_types_are_treated_as_rasa_treats_them(patched: None) -> None:
+    from rasa.shared.core.events import ActionExecuted, Event
+
+    assert Event.resolve_by_type("topic") is None
+    assert Event.resolve_by_type("no_such_event", default=ActionExecuted) is ActionExecuted
+    with pytest.raises(ValueError, match="Unknown event name 'no_such_event'"):
+        Event.resolve_by_type("no_such_event")
+
+
+def test_an_event_class_imported_after_the_first_lookup_is_found(patched: None) -> None:
+    from rasa.shared.core.events import Event, SlotSet
+
+    Event.resolve_by_type("slot")
+
+    class ProcedureStepReached(SlotSet):
+        type_name = "procedure_step_reached"
+
+    assert Event.resolve_by_type("procedure_step_reached") is ProcedureStepReached
