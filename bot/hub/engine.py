@@ -79,11 +79,7 @@ class EngineClient:
         refused: EngineRefused | None = None
         for engine in self._ring.candidates(conversation_id):
             try:
-                # A fresh connection each turn (cheap on loopback): a kept-alive one to an engine that died fails
-                # half-way, and then nobody can tell whether the engine saw the message.
-                status, reply = await self._request(
-                    "POST", engine.joinpath("webhooks", "hub", "webhook"), json=body, headers={"Connection": "close"}
-                )
+                status, reply = await self._request("POST", engine.joinpath("webhooks", "hub", "webhook"), json=body)
             except EngineRefused as error:
                 # Refused before the engine read anything: the next engine can take the message as it is.
                 self._ring.refused(engine)
@@ -153,9 +149,16 @@ class EngineClient:
         return status == HTTPStatus.OK
 
     async def _request(self, method: str, url: URL, **kwargs: Any) -> tuple[int, Any]:
-        """Make one request within the timeout; return the status and the decoded JSON body (or None)."""
+        """Make one request within the timeout; return the status and the decoded JSON body (or None).
+
+        Each request on a fresh connection (cheap on loopback): a kept-alive one to an engine that has died
+        fails half-way, and then nobody can tell whether the engine saw the message; a new one is refused
+        cleanly, and the message can go to the next engine.
+        """
         try:
-            async with self._session.request(method, url, timeout=self._timeout, **kwargs) as response:
+            async with self._session.request(
+                method, url, timeout=self._timeout, headers={"Connection": "close"}, **kwargs
+            ) as response:
                 if response.status >= HTTPStatus.INTERNAL_SERVER_ERROR:
                     raise EngineUnavailable(f"the engine answered HTTP {response.status}")
                 try:

@@ -51,6 +51,7 @@ async def test_a_stopped_engines_conversations_go_to_the_other_and_nothing_is_lo
     for conversation in CONVERSATIONS:
         await client.send(conversation, "マイナポータルにログインしたいです", {"channel": "web"})
     moved = senders(engines[0])
+    await client.status()  # as the hub's /health does: no connection kept from it may be reused after the stop
     await engines[0].stop()
     engines[1].received.clear()
     for conversation in CONVERSATIONS:
