@@ -33,7 +33,11 @@ class EngineUnavailable(EngineError):
 
 
 class EngineRefused(EngineUnavailable):
-    """The engine did not accept the connection: it never saw the message, so another engine may take it."""
+    """The engine's process is gone: it refused the connection or cut it without an answer.
+
+    Another engine may take the message. Should the dead one have stored it before dying, the resident's own
+    retry after an apology would have stored it twice as well; a slow engine (a timeout) is never passed over.
+    """
 
 
 class EngineMisbehaved(EngineError):
@@ -81,7 +85,6 @@ class EngineClient:
             try:
                 status, reply = await self._request("POST", engine.joinpath("webhooks", "hub", "webhook"), json=body)
             except EngineRefused as error:
-                # Refused before the engine read anything: the next engine can take the message as it is.
                 self._ring.refused(engine)
                 refused = error
                 continue
@@ -168,7 +171,8 @@ class EngineClient:
                 return response.status, body
         except (TimeoutError, asyncio.TimeoutError) as error:
             raise EngineUnavailable(f"the engine did not answer within {self._timeout.total} seconds") from error
-        except aiohttp.ClientConnectorError as error:
+        except (aiohttp.ClientOSError, aiohttp.ServerDisconnectedError) as error:
+            # Refused, or reset by a process killed while the connection was still in its listen queue.
             raise EngineRefused(f"the engine could not be reached ({type(error).__name__})") from error
         except aiohttp.ClientError as error:
             # The error's text may hold the URL, and the status URL holds the token: name only its type.

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
 import pytest_asyncio
 from pytest_aiohttp import AiohttpServer
+from yarl import URL
 
 from bot.hub.engine import EngineClient, EngineUnavailable
 from tests.hub.fake_engine import TOKEN, FakeEngine
@@ -71,3 +73,21 @@ async def test_status_is_up_while_one_engine_is_and_names_each(engines: list[Fak
         await client.status()
     with pytest.raises(EngineUnavailable):
         await client.send("web:001", "できました", {"channel": "web"})
+
+
+async def test_an_engine_killed_with_the_connection_in_its_queue_is_passed_over(engines: list[FakeEngine]) -> None:
+    # A killed process's listening socket can still complete the handshake, then resets the connection.
+    async def cut(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.transport.abort()
+
+    dying = await asyncio.start_server(cut, "127.0.0.1", 0)
+    port = dying.sockets[0].getsockname()[1]
+    try:
+        async with aiohttp.ClientSession() as session:
+            client = EngineClient(session, [URL(f"http://127.0.0.1:{port}"), engines[0].url], TOKEN, 5.0)
+            for conversation in CONVERSATIONS:
+                assert await client.send(conversation, "できました", {"channel": "web"}), conversation
+    finally:
+        dying.close()
+        await dying.wait_closed()
+    assert senders(engines[0]) == set(CONVERSATIONS)
