@@ -1,8 +1,8 @@
 """The hub's client for the engine processes: their hub input channel (REST-shaped) and HTTP API, over loopback.
 
 With several engines (ENGINE_URL lists them), each conversation goes to one engine picked by a consistent hash
-of its id (bot/hub/engine_ring.py); an engine that refuses the connection is passed over and the message goes to
-the next one, which reads the same conversation from the shared tracker store.
+of its id (bot/hub/engine_ring.py); an engine whose process is gone (the connection refused or cut) is passed
+over and the message goes to the next one, which reads the same conversation from the shared tracker store.
 """
 
 from __future__ import annotations
