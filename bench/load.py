@@ -31,7 +31,8 @@ from bot.launcher import Ports, Stack  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "load.json"
 CONCURRENCY = (10, 30)
-TURNS_PER_LEVEL = 240
+# Three whole conversations per slot at each level, so the opening turns of the first wave do not dominate.
+WAVES = 3
 LONG_CONVERSATION = 200
 TARGET = "at least 60 turns/s through the hub with 30 conversations at once (issue 12); 3x one engine"
 
@@ -87,7 +88,7 @@ class Run:
     def level(self, send: Any, label: str, concurrency: int) -> dict[str, Any]:
         failures_before = self.failures
         started = time.perf_counter()
-        timings = hold_conversations(send, label, concurrency, TURNS_PER_LEVEL)
+        timings = hold_conversations(send, label, concurrency, concurrency * len(CONVERSATION) * WAVES)
         return summary(timings, self.failures - failures_before, time.perf_counter() - started)
 
     def lost_turns(self) -> int:
@@ -141,7 +142,7 @@ def main() -> None:
         "cores": os.cpu_count(),
         "load_average_before": [round(value, 2) for value in os.getloadavg()],
         "conversation_turns": len(CONVERSATION),
-        "turns_per_level": TURNS_PER_LEVEL,
+        "conversations_per_slot": WAVES,
         "target": TARGET,
         "by_engine_processes": {},
     }
