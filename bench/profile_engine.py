@@ -1,7 +1,7 @@
 """Where one engine process spends its CPU under load: a py-spy sampling profile while conversations run.
 
 Starts the real stack on loopback (free ports, one engine), holds 10 whole conversations at once straight to the
-engine's hub channel, samples the engine with py-spy (`pip install py-spy` into the engine environment) and
+engine's hub channel, samples the engine with py-spy (pinned in requirements/engine.lock) and
 writes the engine's CPU time per turn (what the turn costs, whatever else runs on the machine) and the share
 of samples under each function that matters for a turn to
 bench/results/profile_<label>.json (and the raw collapsed stacks beside it, gzipped).
@@ -73,7 +73,7 @@ def main() -> None:
     parser.add_argument("--label", required=True, help="before or after: names the result file")
     args = parser.parse_args()
     if not PY_SPY.exists():
-        sys.exit(f"{PY_SPY} is missing: run `{ROOT}/.venv/engine/bin/pip install py-spy`")
+        sys.exit(f"{PY_SPY} is missing: run `make install` (requirements/engine.lock pins py-spy)")
     with tempfile.TemporaryDirectory() as data_dir:
         stack = Stack(data_dir=Path(data_dir), ports=Ports.free(), engine_timeout=60.0)
         stack.start()
