@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import aiohttp
 import pytest
 import pytest_asyncio
-from pytest_aiohttp import AiohttpServer
+from pytest_aiohttp import AiohttpClient, AiohttpServer
 from yarl import URL
 
+from bot.hub.app import create_app
 from bot.hub.engine import EngineClient, EngineUnavailable
+from bot.hub.settings import HubSettings
 from tests.hub.fake_engine import TOKEN, FakeEngine
 
 pytestmark = pytest.mark.asyncio
@@ -91,3 +94,24 @@ async def test_an_engine_killed_with_the_connection_in_its_queue_is_passed_over(
         dying.close()
         await dying.wait_closed()
     assert senders(engines[0]) == set(CONVERSATIONS)
+
+
+async def test_health_stays_up_with_one_engine_down_and_the_details_name_each(
+    engines: list[FakeEngine], aiohttp_client: AiohttpClient, tmp_path: Path
+) -> None:
+    settings = HubSettings(
+        engine_token=TOKEN,
+        engine_url=engines[0].url,
+        engine_urls=(engines[0].url, engines[1].url),
+        actions_url=engines[1].url,
+        data_dir=tmp_path,
+    )
+    hub = await aiohttp_client(create_app(settings, env={}))
+    urls = [str(engine.url) for engine in engines]
+    await engines[0].stop()
+    assert (await hub.get("/health")).status == 200
+    details = await (await hub.get("/health/details")).json()
+    assert [(engine["url"], engine["up"]) for engine in details["engines"]] == [(urls[0], False), (urls[1], True)]
+    assert "could not be reached" in details["engines"][0]["problem"]
+    await engines[1].stop()
+    assert (await hub.get("/health")).status == 503
