@@ -70,6 +70,7 @@ bench: install model
 	$(HUB)/bin/python bench/turn_bench.py
 	$(HUB)/bin/python bench/line_bench.py
 	$(HUB)/bin/python bench/console_bench.py
+	$(HUB)/bin/python bench/load.py
 
 clean:
 	rm -rf .venv models var node_modules

@@ -1,6 +1,7 @@
 """Starts the engine (Rasa), the action server and the hub on loopback, restarts any that dies, and stops them together.
 
-``python -m bot.launcher`` is what ``make run`` calls; the end-to-end tests use ``Stack``.
+``python -m bot.launcher`` is what ``make run`` calls; the end-to-end tests use ``Stack``. ENGINE_PROCESSES engine
+processes (default: one per core) share the tracker store; the hub routes each conversation to one of them.
 Only the standard library is used, so it runs from either environment.
 """
 
@@ -18,6 +19,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,7 +28,7 @@ ENGINE_PYTHON = ROOT / ".venv" / "engine" / "bin" / "python"
 ENGINE_BIN = ROOT / ".venv" / "engine" / "bin"
 HUB_PYTHON = ROOT / ".venv" / "hub" / "bin" / "python"
 LOOPBACK = "127.0.0.1"
-NAMES = ("actions", "engine", "hub")
+ENGINE_PROCESSES = "ENGINE_PROCESSES"
 # Variables the launcher sets for some children only; a value inherited from the caller's shell never leaks
 # to the others (the action server in particular must not see the engine's token).
 OWN_VARIABLES = frozenset(
@@ -62,19 +64,48 @@ class Ports:
     engine: int = 5005
     actions: int = 5055
     hub: int = 8080
+    # The second, third… engine processes' ports, when there are several.
+    more_engines: tuple[int, ...] = ()
+
+    @property
+    def engines(self) -> tuple[int, ...]:
+        """Every engine process's port, the first one first."""
+        return (self.engine, *self.more_engines)
 
     @classmethod
-    def free(cls) -> Ports:
-        """Three loopback ports nobody listens on now, so test suites and benchmarks can run side by side."""
-        sockets = [socket.socket() for _ in range(3)]
+    def free(cls, engines: int = 1) -> Ports:
+        """Loopback ports nobody listens on now, so test suites and benchmarks can run side by side."""
+        sockets = [socket.socket() for _ in range(2 + engines)]
         try:
             for sock in sockets:
                 sock.bind((LOOPBACK, 0))
-            engine, actions, hub = (int(sock.getsockname()[1]) for sock in sockets)
+            actions, hub, engine, *more = (int(sock.getsockname()[1]) for sock in sockets)
         finally:
             for sock in sockets:
                 sock.close()
-        return cls(engine=engine, actions=actions, hub=hub)
+        return cls(engine=engine, actions=actions, hub=hub, more_engines=tuple(more))
+
+    @classmethod
+    def in_a_row(cls, engine: int, actions: int, hub: int, engines: int) -> Ports:
+        """The given ports, with the further engines on the ports after the first engine's."""
+        return cls(engine=engine, actions=actions, hub=hub, more_engines=tuple(range(engine + 1, engine + engines)))
+
+
+def engine_processes(env: Mapping[str, str], cores: int | None) -> int:
+    """How many engine processes to run: ENGINE_PROCESSES, or one per core; raises StackError naming the fix."""
+    raw = env.get(ENGINE_PROCESSES, "").strip()
+    if not raw:
+        return max(1, cores or 1)
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= 32:
+        raise StackError(
+            f"{ENGINE_PROCESSES} is {raw!r}: set it to a number of engine processes from 1 to 32, such as 2"
+        )
+    return int(raw)
+
+
+def engine_name(number: int) -> str:
+    """The supervisor's name for the n-th engine process (from 1): engine, engine-2, engine-3…"""
+    return "engine" if number == 1 else f"engine-{number}"
 
 
 @dataclass
@@ -138,7 +169,7 @@ class Child:
             return self.name == "hub"
         except (urllib.error.URLError, OSError, ValueError):
             return False
-        return self.name != "engine" or bool(isinstance(body, dict) and body.get("model_file"))
+        return not self.name.startswith("engine") or bool(isinstance(body, dict) and body.get("model_file"))
 
 
 def _signal_group(process: subprocess.Popen[bytes], signum: int) -> None:
@@ -167,6 +198,7 @@ class Stack:
     token: str = field(default_factory=lambda: secrets.token_urlsafe(24), repr=False)
     hub_host: str = LOOPBACK
     engine_timeout: float = 10.0
+    endpoints: str = "endpoints.yml"
     poll_interval: float = 0.5
     children: dict[str, Child] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -176,6 +208,16 @@ class Stack:
     @property
     def engine_url(self) -> str:
         return f"http://{LOOPBACK}:{self.ports.engine}"
+
+    @property
+    def engine_urls(self) -> dict[str, str]:
+        """Each engine process's base URL by its name."""
+        return {engine_name(n): f"http://{LOOPBACK}:{port}" for n, port in enumerate(self.ports.engines, start=1)}
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The children's names: the action server, every engine, the hub."""
+        return ("actions", *self.engine_urls, "hub")
 
     @property
     def actions_url(self) -> str:
@@ -210,19 +252,21 @@ class Stack:
                 "PYTHONWARNINGS": "ignore::DeprecationWarning,ignore::PendingDeprecationWarning",
             }
         )
+        # bot.engine.serve takes ENGINE_TOKEN out of its own environment before Rasa starts. Every engine
+        # process uses the same tracker database: the hub sends each conversation to one of them.
+        engine = {
+            **common,
+            "ENGINE_TOKEN": self.token,
+            "ACTION_ENDPOINT_URL": f"{self.actions_url}/webhook",
+            "TRACKER_DB": str(self.data_dir / "tracker.db"),
+        }
         return {
             # The action server binds to SANIC_HOST (rasa-sdk has no option for it).
             "actions": {**common, "SANIC_HOST": LOOPBACK},
-            # bot.engine.serve takes ENGINE_TOKEN out of its own environment before Rasa starts.
-            "engine": {
-                **common,
-                "ENGINE_TOKEN": self.token,
-                "ACTION_ENDPOINT_URL": f"{self.actions_url}/webhook",
-                "TRACKER_DB": str(self.data_dir / "tracker.db"),
-            },
+            **{name: dict(engine) for name in self.engine_urls},
             "hub": {
                 **common,
-                "ENGINE_URL": self.engine_url,
+                "ENGINE_URL": ",".join(self.engine_urls.values()),
                 "ENGINE_TOKEN": self.token,
                 "ENGINE_TIMEOUT": str(self.engine_timeout),
                 "ACTIONS_URL": self.actions_url,
@@ -237,12 +281,16 @@ class Stack:
 
     def commands(self) -> dict[str, list[str]]:
         """Each child's command line; no secret is ever on one (any local user can read them with `ps`)."""
+        engines = {
+            name: [str(ENGINE_PYTHON), "-m", "bot.engine.serve", "--interface", LOOPBACK,
+                   "--port", url.rsplit(":", 1)[1], "--model", str(ROOT / "models"),
+                   "--endpoints", self.endpoints, "--credentials", "credentials.yml"]
+            for name, url in self.engine_urls.items()
+        }  # fmt: skip
         return {
             "actions": [str(ENGINE_BIN / "rasa"), "run", "actions", "--actions", "actions",
                         "-p", str(self.ports.actions), "--quiet"],
-            "engine": [str(ENGINE_PYTHON), "-m", "bot.engine.serve", "--interface", LOOPBACK,
-                       "--port", str(self.ports.engine), "--model", str(ROOT / "models"),
-                       "--endpoints", "endpoints.yml", "--credentials", "credentials.yml"],
+            **engines,
             "hub": [str(HUB_PYTHON), "-m", "bot.hub"],
         }  # fmt: skip
 
@@ -250,7 +298,7 @@ class Stack:
         """Where each child answers when it is ready."""
         return {
             "actions": f"{self.actions_url}/health",
-            "engine": f"{self.engine_url}/status?token={self.token}",
+            **{name: f"{url}/status?token={self.token}" for name, url in self.engine_urls.items()},
             "hub": f"{self.hub_url}/health",
         }
 
@@ -265,7 +313,7 @@ class Stack:
         with self._lock:
             self.children = {
                 name: Child(name, commands[name], environments[name], health_urls[name], logs / f"{name}.log")
-                for name in NAMES
+                for name in self.names
             }
             for child in self.children.values():
                 child.spawn()
@@ -398,23 +446,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, default=ROOT / "var")
     parser.add_argument("--hub-host", default=os.environ.get("HUB_HOST", LOOPBACK))
     parser.add_argument("--hub-port", type=int, default=int(os.environ.get("HUB_PORT", "8080")))
-    parser.add_argument("--engine-port", type=int, default=5005)
+    parser.add_argument("--engine-port", type=int, default=5005, help="the first engine's; the others follow it")
     parser.add_argument("--actions-port", type=int, default=5055)
     args = parser.parse_args(argv)
-    ports = Ports(engine=args.engine_port, actions=args.actions_port, hub=args.hub_port)
+    try:
+        engines = engine_processes(os.environ, os.cpu_count())
+    except StackError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    ports = Ports.in_a_row(engine=args.engine_port, actions=args.actions_port, hub=args.hub_port, engines=engines)
     stack = Stack(data_dir=args.data_dir.resolve(), ports=ports, hub_host=args.hub_host)
     # Stop the children on Ctrl-C and on SIGTERM alike, even when started with SIGINT ignored
     # (as a background job of a non-interactive shell is).
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
-    print("starting the engine, the action server and the hub (the engine takes about a minute)…", flush=True)
+    print(
+        f"starting {engines} engine process(es), the action server and the hub (the engine takes about a minute)…",
+        flush=True,
+    )
     status = 0
     try:
         stack.start()
         print(f"hub:     {stack.hub_url}  (health: {stack.hub_url}/health)")
         print(f'web chat API: POST {stack.hub_url}/channels/web/messages  {{"text": "こんにちは"}}')
         print(f"chat widget demo page: {stack.hub_url}/demo/")
-        print(f"engine:  {stack.engine_url} (loopback only, token required)")
+        print(f"helpdesk console: {stack.hub_url}/console/")
+        print("  (first admin: .venv/hub/bin/python -m bot.console create-admin NAME)")
+        print(f"engines: {', '.join(stack.engine_urls.values())} (loopback only, token required)")
         for name, reason in channels_off(stack.hub_url).items():
             print(f"channel {name} is off: {reason}")
         print("a process that dies is restarted; Ctrl-C stops everything.", flush=True)

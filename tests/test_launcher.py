@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.launcher import OWN_VARIABLES, Backoff, Ports, Stack
+from bot.launcher import OWN_VARIABLES, Backoff, Ports, Stack, StackError, engine_processes
 
 
 def test_backoff_doubles_from_one_second_up_to_thirty() -> None:
@@ -58,3 +58,27 @@ def test_each_child_gets_its_own_settings_and_none_inherited(stack: Stack) -> No
         assert not any(value.startswith("inherited-") for value in env.values()), env
     # Everything else the caller has (PATH, HOME, a LINE secret for the hub) still passes through.
     assert all(env["PATH"] == os.environ["PATH"] for env in environments.values())
+
+
+def test_several_engines_share_the_tracker_and_the_hub_knows_them_all(tmp_path: Path) -> None:
+    stack = Stack(data_dir=tmp_path, ports=Ports.in_a_row(engine=15005, actions=15055, hub=15080, engines=3))
+    assert stack.names == ("actions", "engine", "engine-2", "engine-3", "hub")
+    environments, commands = stack.environments(), stack.commands()
+    assert environments["hub"]["ENGINE_URL"] == "http://127.0.0.1:15005,http://127.0.0.1:15006,http://127.0.0.1:15007"
+    assert {environments[name]["TRACKER_DB"] for name in ("engine", "engine-2", "engine-3")} == {
+        str(tmp_path / "tracker.db")
+    }
+    ports = [commands[name][commands[name].index("--port") + 1] for name in ("engine", "engine-2", "engine-3")]
+    assert ports == ["15005", "15006", "15007"]
+    assert set(stack.health_urls()) == set(stack.names)
+
+
+@pytest.mark.parametrize(("value", "cores", "expected"), [("", 2, 2), ("", None, 1), ("3", 2, 3), (" 1 ", 8, 1)])
+def test_engine_processes_default_to_one_per_core(value: str, cores: int | None, expected: int) -> None:
+    assert engine_processes({"ENGINE_PROCESSES": value}, cores) == expected
+
+
+@pytest.mark.parametrize("value", ["0", "two", "-1", "33", "1.5"])
+def test_a_wrong_engine_processes_is_named_with_the_fix(value: str) -> None:
+    with pytest.raises(StackError, match=r"ENGINE_PROCESSES is .*from 1 to 32"):
+        engine_processes({"ENGINE_PROCESSES": value}, 2)

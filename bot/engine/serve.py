@@ -68,13 +68,17 @@ def take_token(environ: MutableMapping[str, str]) -> str:
 def check_settings(args: argparse.Namespace) -> None:
     """Fail before loading Rasa when an argument cannot work, naming the fix."""
     try:
-        loopback = ipaddress.ip_address(args.interface).is_loopback
+        address = ipaddress.ip_address(args.interface)
     except ValueError:
-        loopback = False
-    if not loopback:
+        address = None
+    # Engines on several hosts (deploy/README.md) listen on the private network the hub reaches them by, and
+    # only when asked to; never on a public or wildcard address.
+    private = getattr(args, "private_network", False) and address is not None and address.is_private
+    if address is None or not (address.is_loopback or (private and not address.is_unspecified)):
         raise ServeError(
             f"--interface is {args.interface!r}: the engine listens on loopback only; use 127.0.0.1 "
-            "(the hub is the public entry point)"
+            "(the hub is the public entry point), or a private address with --private-network when the hub "
+            "runs on another host"
         )
     if not 1 <= args.port <= 65535:
         raise ServeError(f"--port is {args.port}: use a port number from 1 to 65535, such as 5005")
@@ -118,6 +122,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", type=Path, default=Path("models"))
     parser.add_argument("--endpoints", type=Path, default=Path("endpoints.yml"))
     parser.add_argument("--credentials", type=Path, default=Path("credentials.yml"))
+    parser.add_argument(
+        "--private-network",
+        action="store_true",
+        help="allow a private (RFC 1918 / ULA) --interface, for a hub on another host",
+    )
     args = parser.parse_args(argv)
     try:
         token = take_token(os.environ)
@@ -126,6 +135,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"engine: {error}", file=sys.stderr)
         return 2
     configure_logging()
+    from bot.engine.patches import apply_all
+
+    apply_all()
     import rasa.api
 
     rasa.api.run(

@@ -92,7 +92,7 @@ async def open_engine_client(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     async with aiohttp.ClientSession() as session:
         app[ENGINE] = EngineClient(
-            session, settings.engine_url, settings.engine_token, LATE_ANSWER_LIMIT, settings.actions_url
+            session, settings.engines, settings.engine_token, LATE_ANSWER_LIMIT, settings.actions_url
         )
         yield
 

@@ -35,6 +35,13 @@ class HubSettings:
     channels: tuple[str, ...] = DEFAULT_CHANNELS
     retention_days: int = DEFAULT_RETENTION_DAYS
     handoff_wait_limit: float = DEFAULT_HANDOFF_WAIT_LIMIT
+    # Every engine process when there are several (ENGINE_URL lists them, separated by commas); empty: engine_url.
+    engine_urls: tuple[URL, ...] = ()
+
+    @property
+    def engines(self) -> tuple[URL, ...]:
+        """The engines' base URLs: all of ENGINE_URL's, or engine_url alone."""
+        return self.engine_urls or (self.engine_url,)
 
     @property
     def database_path(self) -> Path:
@@ -48,13 +55,16 @@ class HubSettings:
             engine_token=_engine_token(env),
             host=_value(env, "HUB_HOST") or "127.0.0.1",
             port=_port(env),
-            engine_url=_base_url(env, "ENGINE_URL", DEFAULT_ENGINE_URL),
+            engine_url=_base_url(
+                {"ENGINE_URL": _value(env, "ENGINE_URL").split(",")[0]}, "ENGINE_URL", DEFAULT_ENGINE_URL
+            ),
             actions_url=_base_url(env, "ACTIONS_URL", DEFAULT_ACTIONS_URL),
             data_dir=Path(_value(env, "DATA_DIR") or "var"),
             engine_timeout=_engine_timeout(env),
             channels=_channels(env),
             retention_days=_retention_days(env),
             handoff_wait_limit=_handoff_wait_limit(env),
+            engine_urls=_engine_urls(env),
         )
 
 
@@ -143,3 +153,17 @@ def _engine_timeout(env: Mapping[str, str]) -> float:
     if not math.isfinite(seconds) or seconds <= 0:
         raise SettingsError(f"ENGINE_TIMEOUT is {raw!r}: set it to a number of seconds greater than 0, such as 10")
     return seconds
+
+
+def _engine_urls(env: Mapping[str, str]) -> tuple[URL, ...]:
+    """Each base URL of ENGINE_URL when it lists several engines separated by commas."""
+    raw = _value(env, "ENGINE_URL")
+    parts = [part.strip() for part in raw.split(",")]
+    if len(parts) < 2:
+        return ()
+    if not all(parts):
+        raise SettingsError(f"ENGINE_URL is {raw!r}: separate the engines' base URLs with single commas")
+    urls = tuple(_base_url({"ENGINE_URL": part}, "ENGINE_URL", DEFAULT_ENGINE_URL) for part in parts)
+    if len(set(urls)) != len(urls):
+        raise SettingsError(f"ENGINE_URL is {raw!r}: list each engine once")
+    return urls

@@ -40,6 +40,7 @@ async def health_details(request: web.Request) -> web.Response:
     if not _from_this_machine(request):
         raise web.HTTPNotFound()
     status, actions_up = await _check(request)
+    engines = await request.app[ENGINE].engine_statuses()
     undelivered = await request.app[STORE](lambda s: s.count_undelivered())
     engine: dict[str, object] = {"up": status.up, "model": status.model_file, "model_id": status.model_id}
     if status.problem:
@@ -49,6 +50,10 @@ async def health_details(request: web.Request) -> web.Response:
     body = {
         "hub": "ok",
         "engine": engine,
+        "engines": [
+            {"url": url, "up": each.up, **({"problem": each.problem} if each.problem else {})}
+            for url, each in engines.items()
+        ],
         "actions": {"up": actions_up},
         "channels": {"on": [c.name for c in request.app[CHANNELS].on], "off": request.app[CHANNELS].off},
         "outbox": {"undelivered": undelivered},

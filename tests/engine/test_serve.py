@@ -128,3 +128,16 @@ def test_rasa_log_events_carry_no_resident_text_once_configured() -> None:
     assert "rest.message.received.failure" in output
     # Rasa renders events as JSON, where Japanese text is escaped.
     assert TEXT not in output and json.dumps(TEXT).strip('"') not in output
+
+
+@pytest.mark.parametrize("interface", ["10.0.0.5", "192.168.1.10", "fd00::5"])
+def test_a_private_interface_is_taken_only_when_asked_for(tmp_path: Path, interface: str) -> None:
+    with pytest.raises(ServeError, match="--private-network"):
+        check_settings(settings(tmp_path, interface=interface))
+    check_settings(settings(tmp_path, interface=interface, private_network=True))
+
+
+@pytest.mark.parametrize("interface", ["0.0.0.0", "8.8.8.8", "::"])
+def test_a_public_or_wildcard_interface_is_refused_even_on_a_private_network(tmp_path: Path, interface: str) -> None:
+    with pytest.raises(ServeError, match="--interface"):
+        check_settings(settings(tmp_path, interface=interface, private_network=True))
