@@ -383,3 +383,13 @@ def test_asking_what_a_word_means_outside_a_step_explains_it(guide: Guide) -> No
     asked = guide.respond(GuideState(), "portal_login")
     device = guide.respond(asked.state, "nlu_fallback", text="NFCってなんですか")
     assert texts(device)[0].startswith("ことば：「NFC」") and device.quick_replies == DEVICE_REPLIES
+
+
+@pytest.mark.parametrize("inside_a_procedure", [False, True], ids=["from the menu", "during a procedure"])
+def test_another_city_service_gets_the_city_main_line(guide: Guide, inside_a_procedure: bool) -> None:
+    state = start(guide, "pin_forgot").state if inside_a_procedure else GuideState()
+    turn = guide.respond(state, "out_of_scope", text="粗大ごみを出したい")
+    said = "\n".join(texts(turn))
+    assert guide.city.general_contact.phone in said
+    assert guide.city.general_contact.name in said
+    assert turn.state.procedure == state.procedure  # the resident keeps their place in a procedure
