@@ -1,12 +1,16 @@
 """NLU benchmark: each Rasa pipeline against a character TF-IDF + logistic-regression baseline.
 
 Every pipeline and the baseline are trained in this run on the same data/nlu, then evaluated on
-three sets none of them was trained on: the hold-out (tests/data/nlu_holdout.yml), its kana-only
-rewrite, and the real questions written by people outside the project (tests/data/real_questions.yml).
-For each: accuracy, macro-F1, the share of out_of_scope questions answered as such, how often the
-fallback fires, how often the top two intents are close enough to ask which one was meant, the
-fallback threshold swept after the fact (from the kept ranking), a table of the remaining
-confusions, and in-process parse latency. Writes bench/results/nlu.json and prints a summary.
+sets none of them was trained on: the hold-out (tests/data/nlu_holdout.yml), its kana-only
+rewrite, the real questions written by people outside the project (tests/data/real_questions.yml),
+and the real questions as speech recognition would hand them over (no punctuation, some homophones
+written with the wrong kanji; made here at evaluation time, never trained on).
+For each: accuracy (also on the even and odd halves: for the real questions the even half was the
+one looked at while tuning, the odd half was not), macro-F1, the share of out_of_scope questions
+answered as such, how often the fallback fires, how often the top two intents are close enough to
+ask which one was meant, the fallback threshold swept after the fact (from the kept ranking), the
+blender's weight swept after the fact (when the pipeline has bot.nlu.char_ngram_blender), a table
+of the remaining confusions, and in-process parse latency. Writes bench/results/nlu.json and prints a summary.
 
 Run with the engine environment: `make bench` or `.venv/engine/bin/python bench/nlu_bench.py`
 (`--pipelines sudachi,rasa_default` picks some of PIPELINES; `--out` names another results file).
@@ -49,6 +53,26 @@ RETRIEVAL = "faq"
 THRESHOLDS = (0.0, 0.2, 0.3, 0.4, 0.45, 0.5, 0.6, 0.7)
 # Top-two margin below which the assistant asks "which of the two did you mean".
 CLARIFY_MARGIN = 0.1
+WEIGHTS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0)
+BLEND_SOURCES = "intent_ranking_sources"  # bot.nlu.char_ngram_blender.SOURCES, without importing Rasa here
+# Speech recognition drops punctuation and writes some words with a homophone's kanji. Each
+# rewritten question gets at most one of these, the first that fits (reading in the comment).
+HOMOPHONES = (
+    ("暗証", "暗唱"),  # あんしょう
+    ("期限", "機嫌"),  # きげん
+    ("証明書", "照明書"),  # しょうめいしょ
+    ("申請", "新生"),  # しんせい
+    ("交付", "公布"),  # こうふ
+    ("更新", "行進"),  # こうしん
+    ("口座", "講座"),  # こうざ
+    ("申告", "深刻"),  # しんこく
+    ("保険証", "保険症"),  # ほけんしょう
+    ("機能", "昨日"),  # きのう
+    ("代理", "大理"),  # だいり
+    ("期間", "機関"),  # きかん
+    ("使用", "仕様"),  # しよう
+)
+PUNCTUATION = frozenset("、。,.，．？?！!・…「」『』()（）[]【】:：;；\"'“”‘’~〜 　")
 
 
 def train(name: str, config: Path, work: Path = WORK) -> Path:
@@ -98,6 +122,47 @@ def kana_rewrite(texts: list[str]) -> list[str]:
     return [kana_only(text, analyser) for text in texts]
 
 
+def voice_rewrite(texts: list[str]) -> list[str]:
+    """Questions as a speech recogniser would pass them on: no punctuation, one homophone where one fits."""
+    rewritten = []
+    for text in texts:
+        spoken = "".join(char for char in text if char not in PUNCTUATION)
+        for word, homophone in HOMOPHONES:
+            if word in spoken:
+                spoken = spoken.replace(word, homophone, 1)
+                break
+        rewritten.append(spoken)
+    return rewritten
+
+
+def halves(gold: list[str], predicted: list[str]) -> dict[str, float]:
+    """Accuracy on the even-indexed and the odd-indexed examples."""
+    result = {}
+    for name, start in (("even", 0), ("odd", 1)):
+        pairs = list(zip(gold[start::2], predicted[start::2], strict=True))
+        result[name] = round(sum(g == p for g, p in pairs) / len(pairs), 4)
+    return result
+
+
+def weight_sweep(parsed: list[dict[str, Any]], gold: list[str]) -> dict[str, float] | None:
+    """Accuracy (no fallback) had the blender given DIET each share in WEIGHTS, from the kept rankings."""
+    if not all(BLEND_SOURCES in p for p in parsed):
+        return None
+    sweep = {}
+    for weight in WEIGHTS:
+        predicted = []
+        for p in parsed:
+            diet, ngram = p[BLEND_SOURCES]["diet"], p[BLEND_SOURCES]["char_ngram"]
+            blended = {
+                name: weight * diet.get(name, 0.0) + (1 - weight) * ngram.get(name, 0.0)
+                for name in set(diet) | set(ngram)
+                if name != FALLBACK
+            }
+            predicted.append(parsed_label(p, max(blended, key=blended.__getitem__)))
+        sweep[str(weight)] = round(sum(g == q for g, q in zip(gold, predicted, strict=True)) / len(gold), 4)
+    return sweep
+
+
 def scores(gold: list[str], predicted: list[str]) -> dict[str, Any]:
     """Accuracy, macro-F1 over the gold intents, out_of_scope recall, fallback share, confusions."""
     from sklearn.metrics import accuracy_score, f1_score
@@ -108,6 +173,7 @@ def scores(gold: list[str], predicted: list[str]) -> dict[str, Any]:
     confusions = Counter(f"{g} -> {p}" for g, p in zip(gold, predicted, strict=True) if g != p)
     return {
         "accuracy": round(float(accuracy_score(gold, predicted)), 4),
+        "accuracy_halves": halves(gold, predicted),
         "macro_f1": round(float(f1_score(gold, predicted, labels=labels, average="macro", zero_division=0)), 4),
         "errors": sum(1 for g, p in zip(gold, predicted, strict=True) if g != p),
         "out_of_scope_answered": round(oos.count("out_of_scope") / len(oos), 4) if oos else None,
@@ -161,7 +227,8 @@ async def evaluate_rasa(model: Path, sets: dict[str, tuple[list[str], list[str]]
             str(t): scores(gold, rankings_to_intents(rankings, t))["accuracy"] for t in THRESHOLDS
         }
         result[set_name]["clarification"] = clarification(rankings, gold)
-        if set_name == "real":
+        result[set_name]["weight_sweep"] = weight_sweep(parsed, gold)
+        if set_name.startswith("real"):
             result[set_name]["predictions"] = [
                 {"text": t, "gold": g, "predicted": p} for t, g, p in zip(texts, gold, predicted, strict=True) if g != p
             ]
@@ -275,10 +342,15 @@ def main() -> None:
         "kana_only": (kana_rewrite(holdout_texts), holdout_gold),
         "real": load_set(REAL),
     }
+    sets["real_voice"] = (voice_rewrite(sets["real"][0]), sets["real"][1])
     report: dict[str, Any] = {
         "sets": {name: len(texts) for name, (texts, _) in sets.items()},
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         "kana_examples_sample": sets["kana_only"][0][:3],
+        "voice_examples_sample": sets["real_voice"][0][:3],
+        "voice_questions_with_a_homophone": sum(
+            any(word in text for word, _ in HOMOPHONES) for text in sets["real"][0]
+        ),
         "baseline": evaluate_baseline(sets),
         "pipelines": {},
     }

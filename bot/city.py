@@ -103,6 +103,7 @@ class City:
     name: str
     helpdesk: Place
     in_person_help: Place
+    general_contact: Place  # the main line, for services other than the card
     online_services: dict[str, bool]
     example: bool
     volunteer_sessions: VolunteerSessions | None = None  # bookable in the chat when the city lists them
@@ -190,6 +191,7 @@ def load_city(path: Path | None = None) -> City:
         name=_text(data, "city_name", str(path)),
         helpdesk=_place(data.get("helpdesk"), f"{path}: helpdesk", needs_phone=True),
         in_person_help=_place(data.get("in_person_help"), f"{path}: in_person_help", needs_phone=False),
+        general_contact=_place(data.get("general_contact"), f"{path}: general_contact", needs_phone=True),
         online_services=dict(services),
         example=bool(example),
         volunteer_sessions=sessions,

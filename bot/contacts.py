@@ -45,6 +45,10 @@ def contact_replies(city: City, keys: tuple[str, ...], now: datetime.datetime) -
             desk = city.helpdesk
             params = {"name": desk.name, "place": desk.place, "phone": desk.phone, "hours": desk.hours}
             replies.append(ContactReply("guide_contact_city_helpdesk", params=params))
+        elif key == "general_contact":
+            line = city.general_contact
+            params = {"name": line.name, "place": line.place, "phone": line.phone, "hours": line.hours}
+            replies.append(ContactReply("guide_contact_general", params=params))
         elif key == "in_person_help":
             help_ = city.in_person_help
             params = {"name": help_.name, "place": help_.place, "hours": help_.hours, "booking": help_.booking}

@@ -331,7 +331,7 @@ class Guide:
         if intent == "thanks":
             return self._show_step(state, [Reply("guide_thanks_in_step")])
         if intent == "out_of_scope":
-            return self._show_step(state, [Reply("guide_out_of_scope")])
+            return self._show_step(state, [Reply("guide_out_of_scope"), *self._main_line()])
         return self._offer_resume(state)
 
     def _step_answered(self, state: GuideState, answer: StepAnswer) -> Turn:
@@ -447,6 +447,8 @@ class Guide:
         }
         if intent in simple:
             replies = [Reply(simple[intent])]
+            if intent == "out_of_scope":  # another city service: where to ask instead
+                replies += self._main_line()
             if intent != "goodbye":
                 replies.append(Reply("guide_menu"))
             return self._menu(state, replies)
@@ -486,6 +488,9 @@ class Guide:
         if state.procedure is not None and state.awaiting is None:
             replies.append(Reply("guide_back_to_step"))
         return Turn(tuple(replies), self._current_replies(state), state)
+
+    def _main_line(self) -> list[Reply]:
+        return [_reply(contact) for contact in contact_replies(self.city, ("general_contact",), self.clock())]
 
     def _volunteer(self, state: GuideState) -> Turn:
         contacts = contact_replies(self.city, ("in_person_help",), self.clock())

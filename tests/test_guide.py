@@ -454,3 +454,13 @@ def test_asking_for_volunteers_tells_the_hub_it_may_book_a_session(guide: Guide)
     turn = guide.respond(GuideState(), "volunteer_booking", text="スマホ教室に行きたい")
     assert turn.signals == ({"event": "volunteer_booking"},)
     assert guide.city.in_person_help.place in "\n".join(texts(turn))  # the answer when the hub cannot book
+
+
+@pytest.mark.parametrize("inside_a_procedure", [False, True], ids=["from the menu", "during a procedure"])
+def test_another_city_service_gets_the_city_main_line(guide: Guide, inside_a_procedure: bool) -> None:
+    state = start(guide, "pin_forgot").state if inside_a_procedure else GuideState()
+    turn = guide.respond(state, "out_of_scope", text="粗大ごみを出したい")
+    said = "\n".join(texts(turn))
+    assert guide.city.general_contact.phone in said
+    assert guide.city.general_contact.name in said
+    assert turn.state.procedure == state.procedure  # the resident keeps their place in a procedure

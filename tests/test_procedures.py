@@ -98,6 +98,19 @@ def test_missing_file_is_reported(tmp_path: Path) -> None:
         load_catalog(tmp_path)
 
 
+@pytest.mark.parametrize("missing", ["general_contact", "general_contact.phone"])
+def test_city_file_without_the_main_line_is_rejected(tmp_path: Path, missing: str) -> None:
+    data = yaml.safe_load((ROOT / "config/city.yml").read_text(encoding="utf-8"))
+    if "." in missing:
+        del data["general_contact"]["phone"]
+    else:
+        del data["general_contact"]
+    path = tmp_path / "city.yml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(CityError, match="general_contact"):
+        load_city(path)
+
+
 def test_city_file_without_phone_is_rejected(tmp_path: Path) -> None:
     data = yaml.safe_load((ROOT / "config/city.yml").read_text(encoding="utf-8"))
     del data["helpdesk"]["phone"]
