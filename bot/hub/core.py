@@ -333,7 +333,7 @@ class ConversationCore:
         if conversation.mode == "person":
             # A person has this conversation: the message waits in the transcript for them; the bot stays quiet.
             if self._helpdesk is not None:
-                await self._helpdesk.resident_wrote(conversation)
+                notices += await self._helpdesk.resident_wrote(conversation)
             return await self._reply(conversation, "with_person", notices, offer), False
 
         metadata = {"channel": conversation.channel, "redacted": redacted}

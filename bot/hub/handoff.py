@@ -40,6 +40,7 @@ from bot.hub.wording import (
     FEEDBACK_THANKS,
     KEEP_WAITING_DONE,
     LEAVE_QUEUE_DONE,
+    PASSED_ON,
     STAFF_ENDED,
     STAFF_JOINED,
     UNCLAIMED,
@@ -128,6 +129,8 @@ class Helpdesk:
         self._clock = clock
         self._core: ConversationCore | None = None
         self._version = 0
+        # Tickets whose resident was told their words reached staff (in memory: after a restart, once more at most).
+        self._acknowledged: set[int] = set()
         self._changed = asyncio.Condition()
 
     def attach(self, core: ConversationCore) -> None:
@@ -184,10 +187,15 @@ class Helpdesk:
             return HubAnswer([BotMessage(FEEDBACK_THANKS)], [], engine_text="/show_menu")
         raise ValueError(f"unknown hub payload {payload!r}")
 
-    async def resident_wrote(self, conversation: Conversation) -> None:
-        """A message for the person who has the conversation: wake the console."""
-        del conversation
+    async def resident_wrote(self, conversation: Conversation) -> list[BotMessage]:
+        """A message for the person who has the conversation: wake the console, and while nobody has claimed it
+        yet, tell the resident once that it arrived (so the chat is never silent, and never floods)."""
         await self._changed_now()
+        ticket = await self._db(lambda s: s.tickets.open_ticket_of(conversation.id))
+        if ticket is None or ticket.state != "waiting" or ticket.id in self._acknowledged:
+            return []
+        self._acknowledged.add(ticket.id)
+        return [BotMessage(PASSED_ON)]
 
     # --- called by the console ---------------------------------------------------------------
 

@@ -39,6 +39,7 @@ NO_NUMBERS_FOR_STAFF = "暗証番号は、職員にも教えないでくださ�
 STAFF_JOINED = "職員がつながりました。ここに書いてください。"
 STAFF_ENDED = "職員とのお話はここまでです。"
 LEAVE_QUEUE_DONE = "職員へのおつなぎをやめました。"
+PASSED_ON = "書いていただいたことは、職員に届いています。もう少しお待ちください。"
 KEEP_WAITING_DONE = "わかりました。職員が読むまで、お待ちください。"
 FEEDBACK_QUESTION = "お役に立ちましたか。よろしければ、ボタンで教えてください。"
 FEEDBACK_THANKS = "教えていただき、ありがとうございました。"

@@ -22,6 +22,7 @@ from bot.hub.wording import (
     FEEDBACK_THANKS,
     HANDED_OVER,
     LEAVE_QUEUE_DONE,
+    PASSED_ON,
     REDACTION_NOTICE,
     STAFF_ENDED,
     STAFF_JOINED,
@@ -123,12 +124,14 @@ async def test_the_whole_round_trip_from_bot_to_staff_and_back(start_hub: Start,
     heard = len(fake_engine.received)
     seen = helpdesk.version
     waiting = await say(client, answer["session"], "まだですか？暗証番号は1234です")
-    # Only the hub's notice that the number was removed; the bot itself stays quiet.
-    assert [m["text"] for m in waiting["messages"]] == [REDACTION_NOTICE]
+    # The hub's notice that the number was removed, and once that the words reached staff; the bot stays quiet.
+    assert [m["text"] for m in waiting["messages"]] == [REDACTION_NOTICE, PASSED_ON]
+    again = await say(client, answer["session"], "よろしくお願いします")
+    assert again["messages"] == []
     assert len(fake_engine.received) == heard
     assert helpdesk.version != seen
     transcript = await helpdesk.transcript(ticket.id)
-    typed = [entry.text for entry in transcript if entry.sender == "resident"][-1]
+    typed = [entry.text for entry in transcript if entry.sender == "resident"][-2]
     assert typed.startswith("まだですか") and "1234" not in typed
 
     claimed = await helpdesk.claim(ticket.id, "sato")
@@ -272,7 +275,8 @@ async def test_a_hub_restart_mid_handoff_loses_nothing(
     second = await aiohttp_client(create_app(settings, env={}, clock=clock))
     helpdesk: Helpdesk = second.app[HELPDESK]
     (ticket,) = await helpdesk.queue()
-    assert [e.text for e in await helpdesk.transcript(ticket.id)][-1] == "スマホの画面が真っ白です"
+    said = [e.text for e in await helpdesk.transcript(ticket.id) if e.sender == "resident"]
+    assert said[-1] == "スマホの画面が真っ白です"
     heard = len(fake_engine.received)
     await say(second, session, "まだですか")
     assert len(fake_engine.received) == heard  # still with a person after the restart
