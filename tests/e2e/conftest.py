@@ -43,18 +43,22 @@ def running_stack(directory: Path, city: Path, **env: str) -> Iterator[Stack]:
         pytest.fail("no trained model in models/; run `make model` (make test does it)")
     settings = {"CITY_FILE": str(city), **env}
     before = {name: os.environ.get(name) for name in settings}
-    os.environ.update(settings)
     running = Stack(data_dir=directory, ports=Ports.free())
     try:
-        running.start()
+        # The children take their environment when they start (restarts reuse it); the tests that run meanwhile
+        # in this process must not see these settings, so they are undone at once.
+        os.environ.update(settings)
+        try:
+            running.start()
+        finally:
+            for name, value in before.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
         yield running
     finally:
         running.stop()
-        for name, value in before.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 @pytest.fixture(scope="session")

@@ -66,12 +66,16 @@ class Console:
             return json.loads(response.read() or b"null")
 
 
-def fetch(stack: Stack, session: str) -> list[str]:
+def fetch(stack: Stack, resident: Resident) -> list[str]:
+    """What came for the resident since their last message (staff replies, the bot resuming), as their chat shows it."""
     request = urllib.request.Request(
-        f"{stack.hub_url}/channels/web/messages", headers={"Authorization": f"Bearer {session}"}
+        f"{stack.hub_url}/channels/web/messages", headers={"Authorization": f"Bearer {resident.session}"}
     )
     with urllib.request.urlopen(request, timeout=30) as response:
-        return [m["text"] for m in json.loads(response.read())["messages"]]
+        messages = json.loads(response.read())["messages"]
+    if messages:
+        resident.messages = messages  # the buttons now on offer are on the newest message
+    return [m["text"] for m in messages]
 
 
 def test_resident_to_staff_and_back_to_the_same_step(staffed: Stack) -> None:
@@ -107,7 +111,7 @@ def test_resident_to_staff_and_back_to_the_same_step(staffed: Stack) -> None:
     staff.api("POST", f"tickets/{ticket['id']}/claim")
     staff.api("POST", f"tickets/{ticket['id']}/messages", {"text": "職員の佐藤です。どこで止まっていますか。"})
     assert resident.session is not None
-    assert fetch(staffed, resident.session) == [STAFF_JOINED, "職員の佐藤です。どこで止まっていますか。"]
+    assert fetch(staffed, resident) == [STAFF_JOINED, "職員の佐藤です。どこで止まっていますか。"]
 
     status, answer = post_json(
         f"{staffed.hub_url}/channels/web/messages",
@@ -119,7 +123,7 @@ def test_resident_to_staff_and_back_to_the_same_step(staffed: Stack) -> None:
     assert typed.startswith("ログインのボタンがみつかりません") and "4321" not in typed
 
     staff.api("POST", f"tickets/{ticket['id']}/back-to-bot")
-    back = fetch(staffed, resident.session)
+    back = fetch(staffed, resident)
     assert back[0] == STAFF_ENDED
     resumed = PROGRESS.search(back[-1])
     assert resumed and resumed.group(1) == step.group(1), back
