@@ -11,11 +11,12 @@ import re
 import unicodedata
 
 _DIGITS = "[0-9０-９]"
-_GAP = "[-\\s()（）ー－−‐]?"
+# Between groups: hyphens of every width, spaces, brackets, and 「の」 as residents say it (090の1234の5678).
+_GAP = "[-\\s()（）ー－−‐の]?"
 _PHONE = re.compile(
     rf"(?<!{_DIGITS})(?:\+81[-\s]?|[0０]){_DIGITS}{{1,4}}{_GAP}{_DIGITS}{{1,4}}{_GAP}{_DIGITS}{{3,4}}(?!{_DIGITS})"
 )
-_SEPARATORS = re.compile("[-\\s()（）ー－−‐]")
+_SEPARATORS = re.compile("[-\\s()（）ー－−‐の]")
 # A Japanese number is 10 digits (landlines, 0120) or 11 (mobiles, 050), counting the leading 0.
 PHONE_DIGITS = (10, 11)
 PHONE_HIDDEN = "［電話番号］"
