@@ -19,10 +19,10 @@ from bot.console.helpdesk import (
     statistics_json,
     ticket_json,
 )
-from bot.console.keys import CLOCK, HELPDESK, STOPPING, STORE
+from bot.console.keys import CLOCK, HELPDESK, SESSION, SETTINGS, STOPPING, STORE
 from bot.console.passwords import WeakPassword
-from bot.console.security import account_of, allow, json_error, session_of
-from bot.console.store import ROLES, Account, AccountExists, AccountNotFound
+from bot.console.security import account_of, allow, json_error, session_of, set_session_cookie
+from bot.console.store import ROLES, Account, AccountExists, AccountNotFound, Session, WrongPassword
 
 MAX_TEXT = 1000
 JSON = "application/json"
@@ -289,6 +289,68 @@ async def set_account_disabled(request: web.Request) -> web.Response:
     except AccountNotFound:
         return json_error(404, "no such account")
     return web.json_response(account_json(account))
+
+
+@allow("admin", "staff", "volunteer")
+async def change_password(request: web.Request) -> web.Response:
+    """Change your own password: `{"current", "new", "repeat"}`. Every other session of yours ends; this one
+    goes on under a new id (a new cookie) and a new CSRF token, which the answer gives."""
+    body = await _json_body(request)
+    fields = [body.get(key) for key in ("current", "new", "repeat")]
+    if not all(isinstance(field, str) for field in fields):
+        return json_error(400, 'send {"current": …, "new": …, "repeat": …}')
+    current, new, repeat = (str(field) for field in fields)
+    try:
+        session = await new_password_session(request, current, new, repeat)
+    except (WrongPassword, WeakPassword) as error:
+        return json_error(400, str(error))
+    assert session.account is not None
+    response = web.json_response(
+        {"name": session.account.name, "role": session.account.role, "csrf_token": session.csrf_token}
+    )
+    set_session_cookie(request, response, session.id)
+    return response
+
+
+async def new_password_session(request: web.Request, current: str, new: str, repeat: str) -> Session:
+    """Change the logged-in account's password; the request carries the new session from here on."""
+    name = account_of(request).name
+    settings = request.app[SETTINGS]
+    session = await request.app[STORE](
+        lambda s: s.change_password(
+            name, current, new, repeat, lockout_after=settings.lockout_after, lockout_for=settings.lockout_for
+        )
+    )
+    request[SESSION] = session
+    return session
+
+
+@allow("admin")
+async def reset_password(request: web.Request) -> web.Response:
+    """Set another account's password and end its sessions: `{"password": …}`, or `{}` for a generated one,
+    which this answer shows once (it is kept nowhere but as a hash)."""
+    body = await _json_body(request)
+    password = body.get("password")
+    if password is not None and not isinstance(password, str):
+        return json_error(400, 'send {"password": "…"}, or {} for a generated password')
+    try:
+        chosen = await reset_password_of(request, request.match_info["name"], password or None)
+    except AccountNotFound:
+        return json_error(404, "no such account")
+    except (WeakPassword, PermissionError) as error:
+        return json_error(409 if isinstance(error, PermissionError) else 400, str(error))
+    generated = not password
+    return web.json_response(
+        {"name": request.match_info["name"], "generated": generated, "password": chosen if generated else None}
+    )
+
+
+async def reset_password_of(request: web.Request, name: str, password: str | None) -> str:
+    """An admin resets another account's password (generated when None); raise PermissionError for their own."""
+    actor = account_of(request).name
+    if name == actor:
+        raise PermissionError("自分のパスワードは「パスワードを変える」で変えてください。")
+    return await request.app[STORE](lambda s: s.reset_password(name, password, actor=actor))
 
 
 @allow("admin")

@@ -27,8 +27,12 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get("/accounts", pages.accounts, name="accounts")
     app.router.add_post("/accounts", pages.create_account, name="create_account")
     app.router.add_post("/accounts/{name}/{action:disable|enable}", pages.toggle_account, name="toggle_account")
+    app.router.add_post("/accounts/reset-password", pages.reset_password, name="reset_password")
+    app.router.add_get("/password", pages.password_form, name="password_form")
+    app.router.add_post("/password", pages.change_password, name="change_password")
 
     app.router.add_get("/api/me", api.me, name="api.me")
+    app.router.add_post("/api/me/password", api.change_password, name="api.change_password")
     app.router.add_get("/api/tickets", api.list_tickets, name="api.tickets")
     app.router.add_get("/api/changes", api.changes, name="api.changes")
     app.router.add_get("/api/tickets/{ticket_id}", api.read_ticket, name="api.ticket")
@@ -43,6 +47,7 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get("/api/accounts", api.list_accounts, name="api.accounts")
     app.router.add_post("/api/accounts", api.create_account, name="api.create_account")
     app.router.add_post("/api/accounts/{name}/disabled", api.set_account_disabled, name="api.account_disabled")
+    app.router.add_post("/api/accounts/{name}/password", api.reset_password, name="api.reset_password")
     app.router.add_get("/api/audit", api.audit_log, name="api.audit")
     app.router.add_get("/api/bookings", api.list_bookings, name="api.bookings")
     # Venues and weekly times come from config/city.yml for now; editing them here (admin) is still to come.
