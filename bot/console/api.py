@@ -14,6 +14,7 @@ from bot.console.helpdesk import (
     TicketLike,
     booking_json,
     entry_json,
+    may_route,
     may_see,
     shown_text,
     statistics_json,
@@ -25,6 +26,7 @@ from bot.console.security import account_of, allow, json_error, session_of, set_
 from bot.console.store import ROLES, Account, AccountExists, AccountNotFound, Session, WrongPassword
 
 MAX_TEXT = 1000
+ROUTES = ("staff", "volunteer")
 JSON = "application/json"
 # A long-poll holds the request at most this long; the browser asks again at once.
 MAX_WAIT_SECONDS = 25.0
@@ -194,6 +196,24 @@ async def back_to_bot(request: web.Request) -> web.Response:
 async def resolve(request: web.Request) -> web.Response:
     """Close the ticket; the resident is asked whether it helped."""
     return await _ticket_action(request, "resolve")
+
+
+@allow("staff", "volunteer")
+async def route(request: web.Request) -> web.Response:
+    """Send the ticket to volunteers or to staff: `{"to": "volunteer" | "staff"}` (a claimed one waits again)."""
+    ticket = await visible_ticket(request)
+    to = (await _json_body(request)).get("to")
+    if to not in ROUTES:
+        return json_error(400, 'send {"to": "volunteer"} or {"to": "staff"}')
+    account = account_of(request)
+    if not may_route(account.role, to):
+        return json_error(403, "volunteers can pass a ticket on to staff only")
+    try:
+        changed = await helpdesk_of(request).route(ticket.id, to, account.name)
+    except ValueError as error:
+        return json_error(409, str(error))
+    await audit(request, f"ticket.route_{to}", f"ticket:{ticket.id}")
+    return web.json_response(ticket_json(changed, account.role, request.app[CLOCK].now()))
 
 
 @allow("staff", "volunteer")

@@ -39,6 +39,9 @@ WAITING_BUCKETS = (
     ("15分から30分", 1800.0),
     ("30分以上", float("inf")),
 )
+ROUTING_NAMES = {"staff": "職員", "volunteer": "ボランティア"}
+# The ticket page's button, named by where it sends the ticket.
+ROUTE_NAMES = {"staff": "職員に戻す", "volunteer": "ボランティアに回す"}
 STATE_NAMES = {"waiting": "待ち", "claimed": "対応中", "with_bot": "ボットに戻した", "resolved": "解決"}
 
 
@@ -57,6 +60,8 @@ def render(request: web.Request, template: str, status: int = 200, **context: An
             channel_names=CHANNEL_NAMES,
             reason_names=REASON_NAMES,
             state_names=STATE_NAMES,
+            routing_names=ROUTING_NAMES,
+            route_names=ROUTE_NAMES,
             **context,
         )
     )

@@ -43,6 +43,7 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_post("/api/tickets/{ticket_id}/notes", api.add_note, name="api.add_note")
     app.router.add_post("/api/tickets/{ticket_id}/back-to-bot", api.back_to_bot, name="api.back_to_bot")
     app.router.add_post("/api/tickets/{ticket_id}/resolve", api.resolve, name="api.resolve")
+    app.router.add_post("/api/tickets/{ticket_id}/route", api.route, name="api.route")
     app.router.add_get("/api/statistics", api.statistics, name="api.statistics")
     app.router.add_get("/api/accounts", api.list_accounts, name="api.accounts")
     app.router.add_post("/api/accounts", api.create_account, name="api.create_account")

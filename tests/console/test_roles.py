@@ -36,6 +36,9 @@ API: list[tuple[str, str, dict[str, Any] | None, dict[str, int]]] = [
     ("POST", "tickets/2/back-to-bot", {}, {"admin": 403, "staff": 200, "volunteer": 200}),
     ("POST", "tickets/1/resolve", {}, {"admin": 403, "staff": 200, "volunteer": 403}),
     ("POST", "tickets/2/resolve", {}, {"admin": 403, "staff": 200, "volunteer": 200}),
+    ("POST", "tickets/1/route", {"to": "volunteer"}, {"admin": 403, "staff": 200, "volunteer": 403}),
+    ("POST", "tickets/2/route", {"to": "staff"}, {"admin": 403, "staff": 200, "volunteer": 200}),
+    ("POST", "tickets/2/route", {"to": "volunteer"}, {"admin": 403, "staff": 200, "volunteer": 403}),
     ("GET", "statistics", None, {"admin": 200, "staff": 200, "volunteer": 403}),
     ("GET", "accounts", None, {"admin": 200, "staff": 403, "volunteer": 403}),
     ("POST", "accounts", NEW_ACCOUNT, {"admin": 201, "staff": 403, "volunteer": 403}),
@@ -62,7 +65,11 @@ PAGES: list[tuple[str, dict[str, int]]] = [
 
 
 @pytest.mark.parametrize("role", ROLES, ids=lambda r: r or "anonymous")
-@pytest.mark.parametrize(("method", "path", "body", "expected"), API, ids=[f"{m} {p}" for m, p, _, _ in API])
+@pytest.mark.parametrize(
+    ("method", "path", "body", "expected"),
+    API,
+    ids=[f"{m} {p}" + (f" to {b['to']}" if b and "to" in b else "") for m, p, b, _ in API],
+)
 async def test_api_answers_each_role_as_designed(
     desk: Desk,
     role: Role | None,
