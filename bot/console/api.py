@@ -152,7 +152,8 @@ async def read_ticket(request: web.Request) -> web.Response:
 
 @allow("staff", "volunteer")
 async def transcript(request: web.Request) -> web.Response:
-    """Messages after the `after` cursor; with `wait`, held until one arrives or the wait is over."""
+    """Messages after the `after` cursor; with `wait`, held until one arrives, the ticket itself changes (claimed,
+    routed, closed) or the wait is over."""
     ticket = await visible_ticket(request)
     helpdesk = helpdesk_of(request)
     role = account_of(request).role
@@ -160,6 +161,7 @@ async def transcript(request: web.Request) -> web.Response:
     # The current version, read before the transcript: a change after this read ends the wait below.
     seen = await helpdesk.wait_for_change(int_query(request, "version"), 0)
     deadline = time.monotonic() + wait_seconds(request)
+    before = ticket
     while True:
         entries = await helpdesk.transcript(ticket.id, after=after)
         remaining = deadline - time.monotonic()
@@ -169,7 +171,13 @@ async def transcript(request: web.Request) -> web.Response:
         if version == seen:
             break
         seen = version
+        ticket = await helpdesk.ticket(ticket.id)
+        if ticket != before:
+            break
     ticket = await helpdesk.ticket(ticket.id)
+    if not may_see(role, ticket):
+        # Routed away while this page waited (a volunteer's ticket taken back by staff).
+        return json_error(403, "this ticket was routed away from your role")
     return web.json_response(
         {
             "ticket": ticket_json(ticket, role, request.app[CLOCK].now()),

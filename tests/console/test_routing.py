@@ -5,6 +5,7 @@ Ticket 1 starts with staff, ticket 2 with volunteers (tests/console/conftest.py)
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -102,6 +103,29 @@ async def test_volunteers_pass_a_ticket_on_to_staff_but_never_route_to_volunteer
     assert (await volunteer.get("/console/tickets/2")).status == 403
     assert "ボランティアに回す" in await (await staff.get("/console/tickets/2")).text()
     assert (await send(staff, staff_csrf, 2, {"to": "volunteer"})).status == 200
+
+
+async def test_an_open_ticket_page_learns_at_once_where_its_ticket_went(desk: Desk) -> None:
+    staff, csrf = await logged_in(desk, "staff")
+    volunteer, _ = await logged_in(desk, "volunteer")
+
+    async def waiting_transcript(client: TestClient[Any, Any], ticket_id: int) -> asyncio.Task[Any]:
+        first = await (await client.get(f"/console/api/tickets/{ticket_id}/transcript")).json()
+        query = f"after={first['after']}&version={first['version']}&wait=20"
+        task = asyncio.create_task(client.get(f"/console/api/tickets/{ticket_id}/transcript?{query}"))
+        await asyncio.sleep(0.2)
+        assert not task.done()
+        return task
+
+    staff_page = await waiting_transcript(staff, 1)
+    volunteer_page = await waiting_transcript(volunteer, 2)
+    assert (await send(staff, csrf, 1, {"to": "volunteer"})).status == 200
+    answer = await (await asyncio.wait_for(staff_page, 5)).json()
+    assert answer["entries"] == [] and answer["ticket"]["routed_to"] == "volunteer"
+    # Staff taking back the volunteer's ticket: the volunteer's page is told it may no longer look.
+    assert not volunteer_page.done()
+    assert (await send(staff, csrf, 2, {"to": "staff"})).status == 200
+    assert (await asyncio.wait_for(volunteer_page, 5)).status == 403
 
 
 @pytest.mark.parametrize(

@@ -62,6 +62,11 @@
           api.announce("住民から新しいメッセージがあります。");
         }
       } catch (error) {
+        if (error.status === 403 || error.status === 404) {
+          // Routed away from this role, or gone: back to the queue rather than a page that no longer updates.
+          window.location.assign("/console/queue");
+          return;
+        }
         await api.sleep(2000);
       }
     }
