@@ -7,6 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.console.api import helpdesk_of, new_password_session, reset_password_of, tickets_json, visible_ticket
+from bot.console.city_view import city_view
 from bot.console.helpdesk import booking_json, entry_json, shown_text, statistics_json, ticket_json
 from bot.console.keys import CANNED_REPLIES, CLOCK, SETTINGS, STORE, TEMPLATES
 from bot.console.passwords import MIN_LENGTH, WeakPassword
@@ -21,6 +22,7 @@ from bot.console.security import (
     set_session_cookie,
 )
 from bot.console.store import ROLES, AccountExists, AccountNotFound, LogInRefused, WrongPassword
+from bot.hub.keys import CITY
 
 ROLE_NAMES = {"admin": "管理者", "staff": "職員", "volunteer": "ボランティア"}
 CHANNEL_NAMES = {"web": "ウェブ", "widget": "ウィジェット", "line": "LINE", "kiosk": "キオスク"}
@@ -171,6 +173,12 @@ def waiting_buckets(waits: list[float]) -> list[tuple[str, int]]:
         index = next(i for i, (_, upper) in enumerate(WAITING_BUCKETS) if seconds < upper)
         counts[index] += 1
     return [(label, count) for (label, _), count in zip(WAITING_BUCKETS, counts, strict=True)]
+
+
+@allow("admin")
+async def city(request: web.Request) -> web.Response:
+    """The desk's hours and the volunteer sessions from the city file, read-only (they are edited there)."""
+    return render(request, "city.html", view=city_view(request.config_dict[CITY], request.app[CLOCK].now()))
 
 
 @allow("admin")

@@ -25,6 +25,7 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get("/bookings", pages.bookings, name="bookings")
     app.router.add_get("/statistics", pages.statistics, name="statistics")
     app.router.add_get("/accounts", pages.accounts, name="accounts")
+    app.router.add_get("/city", pages.city, name="city")
     app.router.add_post("/accounts", pages.create_account, name="create_account")
     app.router.add_post("/accounts/{name}/{action:disable|enable}", pages.toggle_account, name="toggle_account")
     app.router.add_post("/accounts/reset-password", pages.reset_password, name="reset_password")
@@ -51,7 +52,7 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_post("/api/accounts/{name}/password", api.reset_password, name="api.reset_password")
     app.router.add_get("/api/audit", api.audit_log, name="api.audit")
     app.router.add_get("/api/bookings", api.list_bookings, name="api.bookings")
-    # Venues and weekly times come from config/city.yml for now; editing them here (admin) is still to come.
+    # Venues, weekly times and the desk's hours come from config/city.yml: /city shows them, read-only.
 
     app.router.add_get("/static/vendor/{file}", vendor_file, name="vendor")
     app.router.add_static("/static/", STATIC_DIR, name="static")

@@ -150,6 +150,10 @@ def test_the_log_in_and_accounts_pages_are_accessible(page: Page, desk: LiveDesk
     page.get_by_role("button", name="追加する").click()
     expect(page.get_by_role("status").first).to_contain_text("tanaka を追加しました。")
     assert_accessible(page)
+    page.get_by_role("link", name="受付時間と相談会").click()
+    expect(page.get_by_role("heading", name="受付時間と相談会")).to_be_visible()
+    expect(page.locator("#where-to-edit")).to_contain_text("config/city.yml")
+    assert_accessible(page)
 
 
 def test_staff_send_a_ticket_to_volunteers_who_then_see_and_claim_it(

@@ -61,6 +61,7 @@ PAGES: list[tuple[str, dict[str, int]]] = [
     ("bookings", {"admin": 403, "staff": 200, "volunteer": 200}),
     ("accounts", {"admin": 200, "staff": 403, "volunteer": 403}),
     ("password", {"admin": 200, "staff": 200, "volunteer": 200}),
+    ("city", {"admin": 200, "staff": 403, "volunteer": 403}),
 ]
 
 
