@@ -6,7 +6,8 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.console.api import helpdesk_of, new_password_session, reset_password_of, tickets_json, visible_ticket
+from bot.console.accounts_api import new_password_session, reset_password_of
+from bot.console.api import helpdesk_of, tickets_json, visible_ticket
 from bot.console.city_view import city_view
 from bot.console.helpdesk import booking_json, entry_json, shown_text, statistics_json, ticket_json
 from bot.console.keys import CANNED_REPLIES, CLOCK, SETTINGS, STORE, TEMPLATES
