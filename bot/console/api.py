@@ -1,4 +1,6 @@
-"""The console's JSON API under /console/api/: tickets, transcript, actions, statistics and accounts."""
+"""The console's JSON API under /console/api/: who am I, tickets, transcript, actions, statistics and bookings.
+
+Accounts and passwords are in accounts_api.py."""
 
 from __future__ import annotations
 
@@ -14,17 +16,17 @@ from bot.console.helpdesk import (
     TicketLike,
     booking_json,
     entry_json,
+    may_route,
     may_see,
     shown_text,
     statistics_json,
     ticket_json,
 )
 from bot.console.keys import CLOCK, HELPDESK, STOPPING, STORE
-from bot.console.passwords import WeakPassword
 from bot.console.security import account_of, allow, json_error, session_of
-from bot.console.store import ROLES, Account, AccountExists, AccountNotFound
 
 MAX_TEXT = 1000
+ROUTES = ("staff", "volunteer")
 JSON = "application/json"
 # A long-poll holds the request at most this long; the browser asks again at once.
 MAX_WAIT_SECONDS = 25.0
@@ -79,7 +81,7 @@ async def audit(request: web.Request, action: str, target: str) -> None:
 
 async def text_from(request: web.Request) -> str:
     """The `text` of a JSON body, trimmed; 400 when missing, empty or too long."""
-    body = await _json_body(request)
+    body = await json_body(request)
     text = body.get("text")
     if not isinstance(text, str) or not text.strip():
         raise web.HTTPBadRequest(text='{"error": "send {\\"text\\": \\"…\\"}"}', content_type="application/json")
@@ -150,7 +152,8 @@ async def read_ticket(request: web.Request) -> web.Response:
 
 @allow("staff", "volunteer")
 async def transcript(request: web.Request) -> web.Response:
-    """Messages after the `after` cursor; with `wait`, held until one arrives or the wait is over."""
+    """Messages after the `after` cursor; with `wait`, held until one arrives, the ticket itself changes (claimed,
+    routed, closed) or the wait is over."""
     ticket = await visible_ticket(request)
     helpdesk = helpdesk_of(request)
     role = account_of(request).role
@@ -158,6 +161,7 @@ async def transcript(request: web.Request) -> web.Response:
     # The current version, read before the transcript: a change after this read ends the wait below.
     seen = await helpdesk.wait_for_change(int_query(request, "version"), 0)
     deadline = time.monotonic() + wait_seconds(request)
+    before = ticket
     while True:
         entries = await helpdesk.transcript(ticket.id, after=after)
         remaining = deadline - time.monotonic()
@@ -167,7 +171,13 @@ async def transcript(request: web.Request) -> web.Response:
         if version == seen:
             break
         seen = version
+        ticket = await helpdesk.ticket(ticket.id)
+        if ticket != before:
+            break
     ticket = await helpdesk.ticket(ticket.id)
+    if not may_see(role, ticket):
+        # Routed away while this page waited (a volunteer's ticket taken back by staff).
+        return json_error(403, "this ticket was routed away from your role")
     return web.json_response(
         {
             "ticket": ticket_json(ticket, role, request.app[CLOCK].now()),
@@ -194,6 +204,24 @@ async def back_to_bot(request: web.Request) -> web.Response:
 async def resolve(request: web.Request) -> web.Response:
     """Close the ticket; the resident is asked whether it helped."""
     return await _ticket_action(request, "resolve")
+
+
+@allow("staff", "volunteer")
+async def route(request: web.Request) -> web.Response:
+    """Send the ticket to volunteers or to staff: `{"to": "volunteer" | "staff"}` (a claimed one waits again)."""
+    ticket = await visible_ticket(request)
+    to = (await json_body(request)).get("to")
+    if to not in ROUTES:
+        return json_error(400, 'send {"to": "volunteer"} or {"to": "staff"}')
+    account = account_of(request)
+    if not may_route(account.role, to):
+        return json_error(403, "volunteers can pass a ticket on to staff only")
+    try:
+        changed = await helpdesk_of(request).route(ticket.id, to, account.name)
+    except ValueError as error:
+        return json_error(409, str(error))
+    await audit(request, f"ticket.route_{to}", f"ticket:{ticket.id}")
+    return web.json_response(ticket_json(changed, account.role, request.app[CLOCK].now()))
 
 
 @allow("staff", "volunteer")
@@ -249,71 +277,6 @@ async def list_bookings(request: web.Request) -> web.Response:
     return web.json_response({"bookings": [booking_json(booking, slot) for booking, slot in booked]})
 
 
-@allow("admin")
-async def list_accounts(request: web.Request) -> web.Response:
-    """Every console account with its role (never a password hash)."""
-    accounts = await request.app[STORE](lambda s: s.accounts())
-    return web.json_response({"accounts": [account_json(a) for a in accounts]})
-
-
-@allow("admin")
-async def create_account(request: web.Request) -> web.Response:
-    """Add an account: `{"name", "role", "password"}`; weak passwords are refused with a reason."""
-    body = await _json_body(request)
-    name, role, password = body.get("name"), body.get("role"), body.get("password")
-    if not isinstance(name, str) or role not in ROLES or not isinstance(password, str):
-        return json_error(400, f"send name, role ({', '.join(ROLES)}) and password")
-    actor = account_of(request).name
-    try:
-        account = await request.app[STORE](lambda s: s.create_account(name, role, password, actor=actor))
-    except AccountExists as error:
-        return json_error(409, str(error))
-    except (WeakPassword, ValueError) as error:
-        return json_error(400, str(error))
-    return web.json_response(account_json(account), status=201)
-
-
-@allow("admin")
-async def set_account_disabled(request: web.Request) -> web.Response:
-    """Disable (ending its sessions) or re-enable an account: `{"disabled": true|false}`."""
-    body = await _json_body(request)
-    disabled = body.get("disabled")
-    if not isinstance(disabled, bool):
-        return json_error(400, 'send {"disabled": true} or {"disabled": false}')
-    name = request.match_info["name"]
-    actor = account_of(request).name
-    if name == actor:
-        return json_error(409, "you cannot disable your own account")
-    try:
-        account = await request.app[STORE](lambda s: s.set_disabled(name, disabled, actor=actor))
-    except AccountNotFound:
-        return json_error(404, "no such account")
-    return web.json_response(account_json(account))
-
-
-@allow("admin")
-async def audit_log(request: web.Request) -> web.Response:
-    """The newest audit entries: who, what, which target, when."""
-    entries = await request.app[STORE](lambda s: s.audit_log())
-    return web.json_response(
-        {
-            "entries": [
-                {"at": e.at.isoformat(), "actor": e.actor, "action": e.action, "target": e.target} for e in entries
-            ]
-        }
-    )
-
-
-def account_json(account: Account) -> dict[str, Any]:
-    return {
-        "name": account.name,
-        "role": account.role,
-        "disabled": account.disabled,
-        "locked_until": account.locked_until.isoformat() if account.locked_until else None,
-        "created_at": account.created_at.isoformat(),
-    }
-
-
 async def _ticket_action(request: web.Request, action: str) -> web.Response:
     ticket = await visible_ticket(request)
     account = account_of(request)
@@ -327,7 +290,8 @@ async def _ticket_action(request: web.Request, action: str) -> web.Response:
     return web.json_response(ticket_json(changed, account.role, request.app[CLOCK].now()))
 
 
-async def _json_body(request: web.Request) -> dict[str, Any]:
+async def json_body(request: web.Request) -> dict[str, Any]:
+    """The request's JSON object; 400 when it is not one."""
     try:
         body = await request.json()
     except ValueError as error:

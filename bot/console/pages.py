@@ -6,7 +6,9 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.console.accounts_api import new_password_session, reset_password_of
 from bot.console.api import helpdesk_of, tickets_json, visible_ticket
+from bot.console.city_view import city_view
 from bot.console.helpdesk import booking_json, entry_json, shown_text, statistics_json, ticket_json
 from bot.console.keys import CANNED_REPLIES, CLOCK, SETTINGS, STORE, TEMPLATES
 from bot.console.passwords import MIN_LENGTH, WeakPassword
@@ -20,7 +22,8 @@ from bot.console.security import (
     session_of,
     set_session_cookie,
 )
-from bot.console.store import ROLES, AccountExists, AccountNotFound, LogInRefused
+from bot.console.store import ROLES, AccountExists, AccountNotFound, LogInRefused, WrongPassword
+from bot.hub.keys import CITY
 
 ROLE_NAMES = {"admin": "管理者", "staff": "職員", "volunteer": "ボランティア"}
 CHANNEL_NAMES = {"web": "ウェブ", "widget": "ウィジェット", "line": "LINE", "kiosk": "キオスク"}
@@ -39,6 +42,9 @@ WAITING_BUCKETS = (
     ("15分から30分", 1800.0),
     ("30分以上", float("inf")),
 )
+ROUTING_NAMES = {"staff": "職員", "volunteer": "ボランティア"}
+# The ticket page's button, named by where it sends the ticket.
+ROUTE_NAMES = {"staff": "職員に戻す", "volunteer": "ボランティアに回す"}
 STATE_NAMES = {"waiting": "待ち", "claimed": "対応中", "with_bot": "ボットに戻した", "resolved": "解決"}
 
 
@@ -57,6 +63,8 @@ def render(request: web.Request, template: str, status: int = 200, **context: An
             channel_names=CHANNEL_NAMES,
             reason_names=REASON_NAMES,
             state_names=STATE_NAMES,
+            routing_names=ROUTING_NAMES,
+            route_names=ROUTE_NAMES,
             **context,
         )
     )
@@ -169,6 +177,12 @@ def waiting_buckets(waits: list[float]) -> list[tuple[str, int]]:
 
 
 @allow("admin")
+async def city(request: web.Request) -> web.Response:
+    """The desk's hours and the volunteer sessions from the city file, read-only (they are edited there)."""
+    return render(request, "city.html", view=city_view(request.config_dict[CITY], request.app[CLOCK].now()))
+
+
+@allow("admin")
 async def accounts(request: web.Request) -> web.Response:
     """The accounts list and the form to add one."""
     return await _accounts_page(request, message=None, error=None, status=200)
@@ -206,7 +220,58 @@ async def toggle_account(request: web.Request) -> web.Response:
     return await _accounts_page(request, message=f"{name} を{done}。", error=None, status=200)
 
 
-async def _accounts_page(request: web.Request, *, message: str | None, error: str | None, status: int) -> web.Response:
+@allow("admin")
+async def reset_password(request: web.Request) -> web.Response:
+    """Reset another account's password from the accounts page: the one typed, or a generated one shown once."""
+    form = await request.post()
+    name, typed = form.get("name"), form.get("password")
+    if not isinstance(name, str) or not isinstance(typed, str):
+        return await _accounts_page(request, message=None, error="アカウントを選んでください。", status=400)
+    try:
+        chosen = await reset_password_of(request, name, typed or None)
+    except AccountNotFound:
+        raise web.HTTPNotFound(text="そのアカウントはありません。") from None
+    except (WeakPassword, PermissionError) as error:
+        status = 409 if isinstance(error, PermissionError) else 400
+        return await _accounts_page(request, message=None, error=str(error), status=status)
+    message = f"{name} のパスワードを変えました。{name} のログインは、すべて終わりました。"
+    return await _accounts_page(
+        request, message=message, error=None, status=200, generated=None if typed else (name, chosen)
+    )
+
+
+@allow("admin", "staff", "volunteer")
+async def password_form(request: web.Request) -> web.Response:
+    """The form to change your own password."""
+    return render(request, "password.html", min_length=MIN_LENGTH, message=None, error=None)
+
+
+@allow("admin", "staff", "volunteer")
+async def change_password(request: web.Request) -> web.Response:
+    """Change your own password; the page answers under the new session (a new cookie and CSRF token)."""
+    form = await request.post()
+    fields = [form.get(key) for key in ("current", "new", "repeat")]
+    if not all(isinstance(field, str) for field in fields):
+        raise web.HTTPBadRequest(text="いまのパスワードと、新しいパスワードを2回入れてください。")
+    current, new, repeat = (str(field) for field in fields)
+    try:
+        session = await new_password_session(request, current, new, repeat)
+    except (WrongPassword, WeakPassword) as error:
+        return render(request, "password.html", status=400, min_length=MIN_LENGTH, message=None, error=str(error))
+    message = "パスワードを変えました。ほかの画面や端末でのログインは、すべて終わりました。"
+    response = render(request, "password.html", min_length=MIN_LENGTH, message=message, error=None)
+    set_session_cookie(request, response, session.id)
+    return response
+
+
+async def _accounts_page(
+    request: web.Request,
+    *,
+    message: str | None,
+    error: str | None,
+    status: int,
+    generated: tuple[str, str] | None = None,
+) -> web.Response:
     listed = await request.app[STORE](lambda s: s.accounts())
     recent = await request.app[STORE](lambda s: s.audit_log(limit=50))
     return render(
@@ -219,6 +284,7 @@ async def _accounts_page(request: web.Request, *, message: str | None, error: st
         min_length=MIN_LENGTH,
         message=message,
         error=error,
+        generated=generated,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from functools import cache
 from pathlib import Path
 
@@ -11,6 +12,9 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 MIN_LENGTH = 12
 MAX_LENGTH = 256
 COMMON_PASSWORDS = Path(__file__).with_name("common_passwords.txt")
+# Letters and digits that cannot be mistaken for one another when read aloud or copied from the screen.
+GENERATED_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+GENERATED_GROUPS = 4
 
 # argon2-cffi's defaults are Argon2id with RFC 9106's low-memory profile.
 _hasher = PasswordHasher()
@@ -36,6 +40,12 @@ def check_new_password(name: str, password: str) -> None:
     folded = password.strip().lower()
     if folded in common_passwords() or folded == name.strip().lower() or len(set(folded)) < 4:
         raise WeakPassword("よく使われるパスワードは使えません。ほかの言葉を組み合わせてください。")
+
+
+def generate_password() -> str:
+    """A random password for an admin's reset, like `k7mq-x3vt-p9wa-h2rc` (about 80 bits), shown to them once."""
+    groups = ("".join(secrets.choice(GENERATED_ALPHABET) for _ in range(4)) for _ in range(GENERATED_GROUPS))
+    return "-".join(groups)
 
 
 def hash_password(password: str) -> str:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.console import api, pages
+from bot.console import accounts_api, api, pages
 
 STATIC_DIR = Path(__file__).with_name("static")
 # Chart.js comes from npm (`npm ci` installs the version package-lock.json pins); the hub serves it, no CDN.
@@ -25,10 +25,15 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get("/bookings", pages.bookings, name="bookings")
     app.router.add_get("/statistics", pages.statistics, name="statistics")
     app.router.add_get("/accounts", pages.accounts, name="accounts")
+    app.router.add_get("/city", pages.city, name="city")
     app.router.add_post("/accounts", pages.create_account, name="create_account")
     app.router.add_post("/accounts/{name}/{action:disable|enable}", pages.toggle_account, name="toggle_account")
+    app.router.add_post("/accounts/reset-password", pages.reset_password, name="reset_password")
+    app.router.add_get("/password", pages.password_form, name="password_form")
+    app.router.add_post("/password", pages.change_password, name="change_password")
 
     app.router.add_get("/api/me", api.me, name="api.me")
+    app.router.add_post("/api/me/password", accounts_api.change_password, name="api.change_password")
     app.router.add_get("/api/tickets", api.list_tickets, name="api.tickets")
     app.router.add_get("/api/changes", api.changes, name="api.changes")
     app.router.add_get("/api/tickets/{ticket_id}", api.read_ticket, name="api.ticket")
@@ -39,13 +44,15 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_post("/api/tickets/{ticket_id}/notes", api.add_note, name="api.add_note")
     app.router.add_post("/api/tickets/{ticket_id}/back-to-bot", api.back_to_bot, name="api.back_to_bot")
     app.router.add_post("/api/tickets/{ticket_id}/resolve", api.resolve, name="api.resolve")
+    app.router.add_post("/api/tickets/{ticket_id}/route", api.route, name="api.route")
     app.router.add_get("/api/statistics", api.statistics, name="api.statistics")
-    app.router.add_get("/api/accounts", api.list_accounts, name="api.accounts")
-    app.router.add_post("/api/accounts", api.create_account, name="api.create_account")
-    app.router.add_post("/api/accounts/{name}/disabled", api.set_account_disabled, name="api.account_disabled")
-    app.router.add_get("/api/audit", api.audit_log, name="api.audit")
+    app.router.add_get("/api/accounts", accounts_api.list_accounts, name="api.accounts")
+    app.router.add_post("/api/accounts", accounts_api.create_account, name="api.create_account")
+    app.router.add_post("/api/accounts/{name}/disabled", accounts_api.set_account_disabled, name="api.account_disabled")
+    app.router.add_post("/api/accounts/{name}/password", accounts_api.reset_password, name="api.reset_password")
+    app.router.add_get("/api/audit", accounts_api.audit_log, name="api.audit")
     app.router.add_get("/api/bookings", api.list_bookings, name="api.bookings")
-    # Venues and weekly times come from config/city.yml for now; editing them here (admin) is still to come.
+    # Venues, weekly times and the desk's hours come from config/city.yml: /city shows them, read-only.
 
     app.router.add_get("/static/vendor/{file}", vendor_file, name="vendor")
     app.router.add_static("/static/", STATIC_DIR, name="static")

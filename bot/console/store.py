@@ -20,7 +20,15 @@ from typing import Any, Literal, TypeVar, cast, get_args
 from sqlite_utils import Database, Migrations
 from sqlite_utils.db import NotFoundError
 
-from bot.console.passwords import check_new_password, dummy_hash, hash_password, needs_rehash, verify_password
+from bot.console.passwords import (
+    WeakPassword,
+    check_new_password,
+    dummy_hash,
+    generate_password,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
 
 BUSY_TIMEOUT_MS = 5000
 
@@ -52,6 +60,10 @@ class AccountNotFound(LookupError):
 
 class LogInRefused(PermissionError):
     """Wrong name or password, or a locked or disabled account; the text never says which."""
+
+
+class WrongPassword(PermissionError):
+    """The current password given to change it is wrong (or the account is locked for a while)."""
 
 
 @dataclass(frozen=True)
@@ -197,6 +209,44 @@ class ConsoleStore:
         self.audit(actor, "account.disable" if disabled else "account.enable", f"account:{name}")
         return self.account(name)
 
+    def change_password(
+        self, name: str, current: str, new: str, repeat: str, *, lockout_after: int, lockout_for: timedelta
+    ) -> Session:
+        """The account's own change: check the current password, the new one typed twice and its strength, end
+        every session of the account and return a new one (a new id) for the browser that asked; raise
+        WrongPassword or WeakPassword. Wrong current passwords count towards the lock-out like wrong log-ins."""
+        row = self._account_row(name)
+        if row is None:
+            raise AccountNotFound(f"no account {name!r}")
+        locked_until = _account(row).locked_until
+        if locked_until is not None and locked_until > self._clock():
+            raise WrongPassword("しばらくしてから、もう一度ためしてください。")
+        if not verify_password(row["password_hash"], current):
+            if self._count_failure(row, "password.change_failed", lockout_after, lockout_for):
+                # Someone guessing through a live session: the lock ends that session too.
+                self._db.execute("DELETE FROM sessions WHERE account = ?", [name])
+            raise WrongPassword("いまのパスワードがちがいます。")
+        if new != repeat:
+            raise WeakPassword("確認のために入れたパスワードが、新しいパスワードとちがいます。")
+        check_new_password(name, new)
+        if new == current:
+            raise WeakPassword("いまと同じパスワードは使えません。")
+        self._set_password(name, new)
+        self.audit(name, "password.change", f"account:{name}")
+        return self._insert_session(name)
+
+    def reset_password(self, name: str, new: str | None, *, actor: str) -> str:
+        """An admin sets another account's password (a generated one when `new` is None) and ends its sessions;
+        returns the password, for the admin to pass on. The audit log records the reset, never the password."""
+        self.account(name)
+        if new is None:
+            new = generate_password()
+        else:
+            check_new_password(name, new)
+        self._set_password(name, new)
+        self.audit(actor, "password.reset", f"account:{name}")
+        return new
+
     # Sessions
 
     def start_anonymous_session(self) -> Session:
@@ -224,15 +274,9 @@ class ConsoleStore:
             self.audit(account.name, "login.locked", f"account:{account.name}")
             raise LogInRefused("名前かパスワードがちがいます。しばらくしてから、もう一度ためしてください。")
         if not verify_password(row["password_hash"], password) or account.disabled:
-            failures = row["failed_logins"] + 1
-            values: dict[str, Any] = {"failed_logins": failures}
-            if failures >= lockout_after:
-                values = {"failed_logins": 0, "locked_until": _stamp(now + lockout_for)}
-                self.audit(account.name, "account.lock", f"account:{account.name}")
-            self._db.table("accounts").update(account.name, values)
-            self.audit(account.name, "login.failed", f"account:{account.name}")
+            self._count_failure(row, "login.failed", lockout_after, lockout_for)
             raise LogInRefused("名前かパスワードがちがいます。")
-        values = {"failed_logins": 0, "locked_until": None}
+        values: dict[str, Any] = {"failed_logins": 0, "locked_until": None}
         if needs_rehash(row["password_hash"]):
             values["password_hash"] = hash_password(password)
         self._db.table("accounts").update(account.name, values)
@@ -289,6 +333,25 @@ class ConsoleStore:
         """The newest entries first."""
         rows = self._db.table("audit").rows_where(order_by="id desc", limit=limit)
         return [AuditEntry(datetime.fromisoformat(r["at"]), r["actor"], r["action"], r["target"]) for r in rows]
+
+    def _set_password(self, name: str, password: str) -> None:
+        """A new hash, the failure count and lock cleared, and every session of the account ended."""
+        values = {"password_hash": hash_password(password), "failed_logins": 0, "locked_until": None}
+        self._db.table("accounts").update(name, values)
+        self._db.execute("DELETE FROM sessions WHERE account = ?", [name])
+
+    def _count_failure(self, row: dict[str, Any], action: str, lockout_after: int, lockout_for: timedelta) -> bool:
+        """Count a wrong password against the account; lock it after `lockout_after` in a row. True when locked."""
+        name = row["name"]
+        failures = row["failed_logins"] + 1
+        values: dict[str, Any] = {"failed_logins": failures}
+        locked = failures >= lockout_after
+        if locked:
+            values = {"failed_logins": 0, "locked_until": _stamp(self._clock() + lockout_for)}
+            self.audit(name, "account.lock", f"account:{name}")
+        self._db.table("accounts").update(name, values)
+        self.audit(name, action, f"account:{name}")
+        return locked
 
     def _insert_session(self, account: str | None) -> Session:
         session_id = secrets.token_urlsafe(32)

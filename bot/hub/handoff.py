@@ -259,6 +259,13 @@ class Helpdesk:
         """The ticket's internal notes, oldest first."""
         return await self._db(lambda s: s.tickets.notes(ticket_id))
 
+    async def route(self, ticket_id: int, to: Routing, staff: str) -> Ticket:
+        """Send a chat ticket to volunteers or back to staff (released to waiting if someone had claimed it)."""
+        ticket = await self._db(lambda s: s.tickets.route(ticket_id, to))
+        logger.info("handoff: ticket %d routed to %s by %s", ticket_id, to, staff)
+        await self._changed_now()
+        return ticket
+
     async def back_to_bot(self, ticket_id: int, staff: str) -> Ticket:
         """Give the conversation back to the bot, which says so and resumes at the step the resident was on."""
         del staff

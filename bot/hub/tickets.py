@@ -263,6 +263,21 @@ class TicketStore:
             )
             return self.ticket(ticket_id)
 
+    def route(self, ticket_id: int, to: Routing) -> Ticket:
+        """Send an open ticket to staff or to volunteers; a claimed one goes back to waiting for its new side.
+        A callback never goes to volunteers: it carries the resident's phone number."""
+        with self._db.atomic():
+            ticket = self.ticket(ticket_id)
+            if not ticket.is_open:
+                raise TicketStateError(f"ticket {ticket_id} is already {ticket.state}")
+            if to == "volunteer" and ticket.kind == "callback":
+                raise TicketStateError(f"ticket {ticket_id} asks for a phone call: only staff call residents")
+            if ticket.routed_to == to:
+                return ticket
+            released = {"state": "waiting", "claimed_by": None, "claimed_at": None}
+            self._db.table("tickets").update(ticket_id, {"routed_to": to, **released})
+            return self.ticket(ticket_id)
+
     def close(self, ticket_id: int, state: Literal["with_bot", "resolved"]) -> Ticket:
         """End a ticket: handed back to the bot, or resolved. Closing a closed ticket is refused."""
         # A callback's number is kept only as long as someone may still have to call it: overwritten in the file

@@ -150,6 +150,78 @@ def test_the_log_in_and_accounts_pages_are_accessible(page: Page, desk: LiveDesk
     page.get_by_role("button", name="追加する").click()
     expect(page.get_by_role("status").first).to_contain_text("tanaka を追加しました。")
     assert_accessible(page)
+    page.get_by_role("link", name="受付時間と相談会").click()
+    expect(page.get_by_role("heading", name="受付時間と相談会")).to_be_visible()
+    expect(page.locator("#where-to-edit")).to_contain_text("config/city.yml")
+    assert_accessible(page)
+
+
+def test_staff_send_a_ticket_to_volunteers_who_then_see_and_claim_it(
+    page: Page, browser: Browser, desk: LiveDesk
+) -> None:
+    desk.hand_over_next(HANDOFF)
+    desk.resident_says("スマホの文字を大きくしたいです")
+    log_in(page, desk, "staff")
+    newest = page.locator("#queue tbody a").last
+    number = newest.inner_text()
+    newest.click()
+    page.get_by_role("button", name="ボランティアに回す").click()
+    expect(page.locator("#ticket-routed")).to_have_text("ボランティア")
+    expect(page.get_by_role("button", name="職員に戻す")).to_be_visible()
+    assert_accessible(page)
+
+    context = browser.new_context(locale="ja-JP", viewport={"width": 1280, "height": 900})
+    try:
+        helper = context.new_page()
+        log_in(helper, desk, "volunteer")
+        row = helper.locator("#queue tbody tr", has=helper.get_by_role("link", name=number, exact=True))
+        expect(row).to_contain_text("ボランティア")
+        assert_accessible(helper)
+        helper.get_by_role("link", name=number, exact=True).click()
+        helper.get_by_role("button", name="担当する").click()
+        expect(helper.locator("#ticket-state")).to_have_text("対応中")
+        assert_accessible(helper)
+        # The volunteer passes it back to staff, and their own queue no longer lists it.
+        helper.get_by_role("button", name="職員に戻す").click()
+        expect(helper.get_by_role("heading", name="待ち行列")).to_be_visible()
+        expect(helper.get_by_role("link", name=number, exact=True)).to_have_count(0)
+    finally:
+        context.close()
+    expect(page.locator("#ticket-routed")).to_have_text("職員")
+
+
+def test_a_reset_password_is_shown_once_and_its_owner_changes_it(page: Page, browser: Browser, desk: LiveDesk) -> None:
+    log_in(page, desk, "admin")
+    page.get_by_label("名前").fill("suzuki")
+    page.get_by_label("役割").select_option(label="職員")
+    page.get_by_label("パスワード（12文字以上）").fill("suzuki-san-no-aikotoba")
+    page.get_by_role("button", name="追加する").click()
+    page.get_by_label("アカウント", exact=True).select_option(label="suzuki（職員）")
+    page.get_by_role("button", name="再設定する").click()
+    generated = page.locator("#generated-password code").inner_text()
+    assert len(generated) >= 12
+    assert_accessible(page)
+
+    context = browser.new_context(locale="ja-JP", viewport={"width": 1280, "height": 900})
+    try:
+        owner = context.new_page()
+        owner.goto(f"{desk.url}/console/login")
+        owner.get_by_label("名前").fill("suzuki")
+        owner.get_by_label("パスワード").fill(generated)
+        owner.get_by_role("button", name="ログインする").click()
+        owner.get_by_role("link", name="パスワードを変える").click()
+        assert_accessible(owner)
+        owner.get_by_label("いまのパスワード").fill(generated)
+        owner.get_by_label("新しいパスワード（12文字以上）").fill("suzuki-no-atarashii-aikotoba")
+        owner.get_by_label("新しいパスワード（確認のため、もう一度）").fill("suzuki-no-atarashii-aikotoba")
+        owner.get_by_role("button", name="パスワードを変える").click()
+        expect(owner.get_by_role("status").first).to_contain_text("パスワードを変えました")
+        assert_accessible(owner)
+        # The page answered under the new session: it still works from here.
+        owner.get_by_role("link", name="待ち行列").click()
+        expect(owner.get_by_role("heading", name="待ち行列")).to_be_visible()
+    finally:
+        context.close()
 
 
 def test_the_console_works_by_keyboard_with_a_visible_focus(page: Page, desk: LiveDesk) -> None:

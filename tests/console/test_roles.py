@@ -7,13 +7,17 @@ from typing import Any
 import pytest
 
 from bot.console.store import Role
-from tests.console.conftest import Desk, logged_in
+from tests.console.conftest import PASSWORDS, Desk, logged_in
 
 ROLES: tuple[Role | None, ...] = (None, "admin", "staff", "volunteer")
 # Ticket 1 is routed to staff, ticket 2 to volunteers (tests/console/conftest.py).
 NEW_ACCOUNT = {"name": "shinjin", "role": "staff", "password": "atarashii-shokuin-2026"}
+# Stands for the logged-in account's own password in a body (each role has its own).
+OWN_PASSWORD = "<own password>"
+OWN_CHANGE = {"current": OWN_PASSWORD, "new": "atarashii-aikotoba-2026", "repeat": "atarashii-aikotoba-2026"}
 API: list[tuple[str, str, dict[str, Any] | None, dict[str, int]]] = [
     ("GET", "me", None, {"admin": 200, "staff": 200, "volunteer": 200}),
+    ("POST", "me/password", OWN_CHANGE, {"admin": 200, "staff": 200, "volunteer": 200}),
     ("GET", "tickets", None, {"admin": 403, "staff": 200, "volunteer": 200}),
     ("GET", "changes?version=1", None, {"admin": 403, "staff": 200, "volunteer": 200}),
     ("GET", "tickets/1", None, {"admin": 403, "staff": 200, "volunteer": 403}),
@@ -32,10 +36,20 @@ API: list[tuple[str, str, dict[str, Any] | None, dict[str, int]]] = [
     ("POST", "tickets/2/back-to-bot", {}, {"admin": 403, "staff": 200, "volunteer": 200}),
     ("POST", "tickets/1/resolve", {}, {"admin": 403, "staff": 200, "volunteer": 403}),
     ("POST", "tickets/2/resolve", {}, {"admin": 403, "staff": 200, "volunteer": 200}),
+    ("POST", "tickets/1/route", {"to": "volunteer"}, {"admin": 403, "staff": 200, "volunteer": 403}),
+    ("POST", "tickets/2/route", {"to": "staff"}, {"admin": 403, "staff": 200, "volunteer": 200}),
+    ("POST", "tickets/2/route", {"to": "volunteer"}, {"admin": 403, "staff": 200, "volunteer": 403}),
     ("GET", "statistics", None, {"admin": 200, "staff": 200, "volunteer": 403}),
     ("GET", "accounts", None, {"admin": 200, "staff": 403, "volunteer": 403}),
     ("POST", "accounts", NEW_ACCOUNT, {"admin": 201, "staff": 403, "volunteer": 403}),
     ("POST", "accounts/staff1/disabled", {"disabled": True}, {"admin": 200, "staff": 403, "volunteer": 403}),
+    (
+        "POST",
+        "accounts/staff1/password",
+        {"password": "atarashii-shokuin-2026"},
+        {"admin": 200, "staff": 403, "volunteer": 403},
+    ),
+    ("POST", "accounts/volunteer1/password", {}, {"admin": 200, "staff": 403, "volunteer": 403}),
     ("GET", "audit", None, {"admin": 200, "staff": 403, "volunteer": 403}),
     ("GET", "bookings", None, {"admin": 403, "staff": 200, "volunteer": 200}),
 ]
@@ -46,11 +60,17 @@ PAGES: list[tuple[str, dict[str, int]]] = [
     ("statistics", {"admin": 200, "staff": 200, "volunteer": 403}),
     ("bookings", {"admin": 403, "staff": 200, "volunteer": 200}),
     ("accounts", {"admin": 200, "staff": 403, "volunteer": 403}),
+    ("password", {"admin": 200, "staff": 200, "volunteer": 200}),
+    ("city", {"admin": 200, "staff": 403, "volunteer": 403}),
 ]
 
 
 @pytest.mark.parametrize("role", ROLES, ids=lambda r: r or "anonymous")
-@pytest.mark.parametrize(("method", "path", "body", "expected"), API, ids=[f"{m} {p}" for m, p, _, _ in API])
+@pytest.mark.parametrize(
+    ("method", "path", "body", "expected"),
+    API,
+    ids=[f"{m} {p}" + (f" to {b['to']}" if b and "to" in b else "") for m, p, b, _ in API],
+)
 async def test_api_answers_each_role_as_designed(
     desk: Desk,
     role: Role | None,
@@ -65,6 +85,8 @@ async def test_api_answers_each_role_as_designed(
         # Only the one who claimed a ticket may reply on it.
         claimed = await client.post(f"/console/api/{path.replace('messages', 'claim')}", headers=headers)
         assert claimed.status == 200
+    if body is not None and body.get("current") == OWN_PASSWORD and role is not None:
+        body = {**body, "current": PASSWORDS[role]}
     response = await client.request(method, f"/console/api/{path}", json=body, headers=headers)
     assert response.status == (401 if role is None else expected[role]), await response.text()
     assert response.content_type == "application/json"

@@ -22,6 +22,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 async def test_a_waiting_transcript_request_returns_when_the_resident_writes(desk: Desk) -> None:
     client, csrf = await logged_in(desk, "staff")
+    # Claimed first: a change to the ticket itself (a claim) would end the wait on its own.
+    assert (await client.post("/console/api/tickets/1/claim", headers={"X-CSRF-Token": csrf})).status == 200
     first = await (await client.get("/console/api/tickets/1/transcript")).json()
     after, version = first["after"], first["version"]
     waiting = asyncio.create_task(
@@ -29,7 +31,6 @@ async def test_a_waiting_transcript_request_returns_when_the_resident_writes(des
     )
     await asyncio.sleep(0.2)
     assert not waiting.done()
-    assert (await client.post("/console/api/tickets/1/claim", headers={"X-CSRF-Token": csrf})).status == 200
     await desk.resident_says("画面が白いままです")
     answer = await (await asyncio.wait_for(waiting, 10)).json()
     texts = [entry["text"] for entry in answer["entries"]]

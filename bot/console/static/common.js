@@ -18,7 +18,9 @@ window.consoleApi = (function () {
     }
     const data = await response.json().catch(function () { return {}; });
     if (!response.ok) {
-      throw new Error(data.error || ("HTTP " + response.status));
+      const failure = new Error(data.error || ("HTTP " + response.status));
+      failure.status = response.status;
+      throw failure;
     }
     return data;
   }

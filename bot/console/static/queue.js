@@ -7,6 +7,7 @@
   const channels = { web: "ウェブ", widget: "ウィジェット", line: "LINE", kiosk: "キオスク" };
   const reasons = { asked: "本人が希望", step_failed: "手順でつまずいた", not_understood: "ことばが通じない",
                     too_hard: "難しいと言った", unclaimed: "待ち時間切れ", callback: "電話での相談を希望" };
+  const routings = { staff: "職員", volunteer: "ボランティア" };
   const states = { waiting: "待ち", claimed: "対応中", with_bot: "ボットに戻した", resolved: "解決" };
   let version = 0;
   let known = new Set(Array.from(body.querySelectorAll("a")).map(function (a) { return a.textContent; }));
@@ -31,13 +32,13 @@
       }
       tr.append(first, cell(Math.floor(t.waiting_seconds / 60) + "分"), cell(channels[t.channel] || t.channel),
                 cell((reasons[t.reason] || t.reason) + (t.kind === "callback" ? "（電話で折り返し）" : "")), cell(step), cell(states[t.state] || t.state),
-                cell(t.claimed_by || "－"));
+                cell(t.claimed_by || "－"), cell(routings[t.routed_to] || t.routed_to));
       return tr;
     });
     if (rows.length === 0) {
       const tr = document.createElement("tr");
       const td = cell("いま待っている依頼はありません。");
-      td.colSpan = 7;
+      td.colSpan = 8;
       tr.append(td);
       rows.push(tr);
     }

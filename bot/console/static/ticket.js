@@ -9,6 +9,9 @@
   const transcript = document.getElementById("transcript");
   const senders = { resident: "住民", bot: "ボット", staff: "職員" };
   const states = { waiting: "待ち", claimed: "対応中", with_bot: "ボットに戻した", resolved: "解決" };
+  const routings = { staff: "職員", volunteer: "ボランティア" };
+  const routeButtons = { staff: "職員に戻す", volunteer: "ボランティアに回す" };
+  const routeButton = document.getElementById("route");
   let after = Number(box.dataset.after || "0");
   let version = 0;
 
@@ -33,6 +36,14 @@
   function showTicket(ticket) {
     document.getElementById("ticket-state").textContent = states[ticket.state] || ticket.state;
     document.getElementById("ticket-claimed").textContent = ticket.claimed_by || "－";
+    document.getElementById("ticket-routed").textContent = routings[ticket.routed_to] || ticket.routed_to;
+    if (routeButton) {
+      const to = ticket.routed_to === "volunteer" ? "staff" : "volunteer";
+      routeButton.dataset.to = to;
+      routeButton.textContent = routeButtons[to];
+      // A volunteer passes a ticket on to staff only; a callback never goes to volunteers.
+      routeButton.hidden = ticket.kind === "callback" || (document.body.dataset.role === "volunteer" && to !== "staff");
+    }
   }
 
   async function follow() {
@@ -51,6 +62,11 @@
           api.announce("住民から新しいメッセージがあります。");
         }
       } catch (error) {
+        if (error.status === 403 || error.status === 404) {
+          // Routed away from this role, or gone: back to the queue rather than a page that no longer updates.
+          window.location.assign("/console/queue");
+          return;
+        }
         await api.sleep(2000);
       }
     }
@@ -62,6 +78,24 @@
         const ticket = await api.call("POST", "tickets/" + ticketId + "/" + path);
         showTicket(ticket);
         api.announce(done);
+      } catch (error) {
+        api.announce("できませんでした：" + error.message);
+      }
+    });
+  }
+
+  if (routeButton) {
+    routeButton.addEventListener("click", async function () {
+      const to = routeButton.dataset.to;
+      try {
+        const ticket = await api.call("POST", "tickets/" + ticketId + "/route", { to: to });
+        if (document.body.dataset.role === "volunteer") {
+          // The ticket is staff's now: a volunteer no longer sees it.
+          window.location.assign("/console/queue");
+          return;
+        }
+        showTicket(ticket);
+        api.announce(routings[to] + "に回しました。");
       } catch (error) {
         api.announce("できませんでした：" + error.message);
       }
