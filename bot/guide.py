@@ -92,7 +92,8 @@ class Turn:
     replies: tuple[Reply, ...]
     quick_replies: tuple[QuickReply, ...]
     state: GuideState
-    # Sent to the hub as custom payloads: a handoff, a failed step, a misunderstanding (where the resident was).
+    # Sent to the hub as custom payloads: a procedure opened, a handoff, a failed step, a misunderstanding (where the
+    # resident was).
     signals: tuple[dict[str, Any], ...] = ()
 
 
@@ -218,12 +219,13 @@ class Guide:
     def _start(self, state: GuideState, intent: str) -> Turn:
         """The opening: what this is, what to have ready, then the first question or step."""
         procedure = self.catalog[intent]
+        opened = ({"event": "procedure_opened", "procedure": intent, "procedure_title": procedure.title},)
         replies = [Reply(text=text) for text in procedure.urgent]
         replies.append(Reply("guide_intro", params={"title": procedure.title, "summary": procedure.summary}))
         if procedure.city_key and not self.city.online_services.get(procedure.city_key, False):
             replies.append(Reply("guide_not_online", params={"city": self.city.name}))
             replies.extend(_reply(contact) for contact in contact_replies(self.city, ("city_helpdesk",), self.clock()))
-            return Turn(tuple(replies), MENU_REPLIES, replace(state, procedure=None))
+            return Turn(tuple(replies), MENU_REPLIES, replace(state, procedure=None), opened)
         replies.append(Reply("guide_prepare", params={"items": "\n".join(f"・{item}" for item in procedure.prepare)}))
         state = replace(
             state,
@@ -237,8 +239,8 @@ class Guide:
         )
         if procedure.asks_device and state.device is None:
             replies.append(Reply("guide_ask_device"))
-            return Turn(tuple(replies), DEVICE_REPLIES, replace(state, awaiting="device"))
-        return self._show_step(state, replies)
+            return Turn(tuple(replies), DEVICE_REPLIES, replace(state, awaiting="device"), opened)
+        return replace(self._show_step(state, replies), signals=opened)
 
     def _answer_device(self, state: GuideState, intent: str, unknown_device: bool) -> Turn:
         if state.device is not None and intent == "inform_device" and not unknown_device:

@@ -464,3 +464,24 @@ def test_another_city_service_gets_the_city_main_line(guide: Guide, inside_a_pro
     assert guide.city.general_contact.phone in said
     assert guide.city.general_contact.name in said
     assert turn.state.procedure == state.procedure  # the resident keeps their place in a procedure
+
+
+@pytest.mark.parametrize("online", [True, False], ids=["offered online", "not online in this city"])
+def test_opening_a_procedure_tells_the_hub_which_one(guide: Guide, all_online: Guide, online: bool) -> None:
+    chosen = all_online if online else guide
+    offline = [
+        intent
+        for intent, procedure in guide.catalog.items()
+        if procedure.city_key and not guide.city.online_services.get(procedure.city_key, False)
+    ]
+    intent = "pin_forgot" if online else offline[0]
+    turn = chosen.respond(GuideState(), intent)
+    opened = [s for s in turn.signals if s["event"] == "procedure_opened"]
+    assert opened == [
+        {"event": "procedure_opened", "procedure": intent, "procedure_title": chosen.catalog[intent].title}
+    ]
+    if not online:
+        assert turn.state.procedure is None  # nothing to go on with here: the card still names it
+        return
+    # Going on inside the procedure does not open it again.
+    assert not [s for s in go_on(chosen, turn).signals if s["event"] == "procedure_opened"]

@@ -373,6 +373,7 @@ class ConversationCore:
         replies = turn_replies(shown)
         if signals:
             logger.info("turn: conversation=%s signals=%s", conversation.id, [sorted(s) for s in signals])
+            await self._note_procedure(conversation, signals)
             hub_answer = None if self._helpdesk is None else await self._helpdesk.on_signals(conversation, signals)
             if hub_answer is not None:
                 # A person takes over, or a session can be booked here: the hub says what happens next instead
@@ -385,6 +386,13 @@ class ConversationCore:
         # The guide words its own notice of a removed number (metadata "redacted") and asks its question again;
         # the hub's notice is only for turns the engine did not answer.
         return await self._reply(conversation, "answered", [*before, *texts], new_offer, signals)
+
+    async def _note_procedure(self, conversation: Conversation, signals: list[dict[str, Any]]) -> None:
+        """Keep the procedure the guide opened (a kiosk's summary card and the helpdesk refer to it)."""
+        for signal in signals:
+            procedure = signal.get("procedure")
+            if signal.get("event") == "procedure_opened" and isinstance(procedure, str) and procedure:
+                await self._db(lambda s, p=procedure: s.set_procedure(conversation.id, p))  # type: ignore[misc]
 
     async def _reply(
         self,

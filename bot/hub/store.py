@@ -63,6 +63,10 @@ class Conversation:
     address: str | None
     created_at: datetime
     last_activity_at: datetime
+    # The procedure the guide last opened for the resident (its id in data/procedures), or None.
+    procedure: str | None = None
+    # The hub is waiting for the resident's phone number for a callback (asked for by bot/hub/callbacks.py).
+    awaiting_phone: bool = False
 
 
 @dataclass(frozen=True)
@@ -191,6 +195,12 @@ def _upgrade_first_layout(db: Database) -> None:
     db.execute("PRAGMA user_version = 0")
 
 
+@conversation_migrations()
+def m002_procedure_and_phone_question(db: Database) -> None:
+    db.table("conversations").add_column("procedure", str)
+    db.table("conversations").add_column("awaiting_phone", int, not_null_default=0)
+
+
 @offer_migrations()
 def m001_offered_replies(db: Database) -> None:
     db.table("offered_replies").create(
@@ -313,6 +323,14 @@ class ConversationStore:
     def set_mode(self, conversation_id: str, mode: Mode) -> None:
         """Hand the conversation to a person, or back to the bot."""
         self._update(conversation_id, {"mode": mode})
+
+    def set_procedure(self, conversation_id: str, procedure: str) -> None:
+        """Remember the procedure the guide opened last (what a summary card or a ticket refers to)."""
+        self._update(conversation_id, {"procedure": procedure})
+
+    def set_awaiting_phone(self, conversation_id: str, awaiting: bool) -> None:
+        """Whether the resident's next message is read as the phone number for a callback."""
+        self._update(conversation_id, {"awaiting_phone": int(awaiting)})
 
     def set_pin_context(self, conversation_id: str, pin_context: bool) -> None:
         """Remember whether the assistant's latest turn spoke of a PIN or password."""
@@ -585,6 +603,8 @@ def _conversation(row: dict[str, Any]) -> Conversation:
         address=row["address"],
         created_at=datetime.fromisoformat(row["created_at"]),
         last_activity_at=datetime.fromisoformat(row["last_activity_at"]),
+        procedure=row.get("procedure"),
+        awaiting_phone=bool(row.get("awaiting_phone")),
     )
 
 

@@ -50,8 +50,9 @@ def test_state_round_trips_through_slots() -> None:
 
 def test_guide_action_puts_the_turns_buttons_once_on_its_last_message() -> None:
     dispatcher, events = run(ActionGuide(), tracker("portal_login", {}))
-    assert len(dispatcher.messages) >= 2
-    *earlier, last = dispatcher.messages
+    shown = [message for message in dispatcher.messages if not message.get("custom")]
+    assert len(shown) >= 2
+    *earlier, last = shown
     assert last["buttons"], last
     assert {button["title"] for button in last["buttons"]} >= {"iPhone", "Android", "パソコン"}
     assert all(not message["buttons"] for message in earlier), earlier

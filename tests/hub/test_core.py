@@ -193,6 +193,30 @@ async def test_custom_payloads_reach_the_core_and_are_not_shown(make_core: objec
     assert [item.message.text for item in turn.messages] == ["職員におつなぎします。"]
 
 
+async def test_the_procedure_the_guide_opened_is_kept_on_the_conversation(
+    make_core: object, fake_engine: FakeEngine
+) -> None:
+    hub = await make_core()  # type: ignore[operator]
+    fake_engine.answer = [{"recipient_id": "x", "text": "ご案内します。"}]
+    turn = await hub.core.handle(ResidentMessage("line", PlatformUser(LINE_USER), text="こんにちは"))
+    assert turn.conversation.procedure is None
+    for procedure in ("pin_forgot", "card_lost"):
+        fake_engine.answer = [
+            {"recipient_id": "x", "text": "ご案内します。"},
+            {"recipient_id": "x", "custom": {"event": "procedure_opened", "procedure": procedure}},
+        ]
+        await hub.core.handle(ResidentMessage("line", PlatformUser(LINE_USER), text="暗証番号を忘れた"))
+        assert (await hub.db(lambda s: s.conversation(turn.conversation.id))).procedure == procedure
+    # Other signals, and a malformed one, leave it as it was.
+    fake_engine.answer = [
+        {"recipient_id": "x", "text": "すみません。"},
+        {"recipient_id": "x", "custom": {"event": "fallback", "procedure": "portal_login"}},
+        {"recipient_id": "x", "custom": {"event": "procedure_opened", "procedure": 3}},
+    ]
+    await hub.core.handle(ResidentMessage("line", PlatformUser(LINE_USER), text="？"))
+    assert (await hub.db(lambda s: s.conversation(turn.conversation.id))).procedure == "card_lost"
+
+
 async def test_quick_replies_repeated_per_message_are_offered_once_on_the_last(
     make_core: object, fake_engine: FakeEngine
 ) -> None:
