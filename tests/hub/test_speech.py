@@ -138,7 +138,8 @@ async def test_speaker_refuses_empty_and_over_long_text(cache: AudioCache, offli
 
 
 def test_settings_name_the_variable_to_fix() -> None:
-    assert SpeechSettings.from_env({"DATA_DIR": "/srv/hub"}).cache_dir == Path("/srv/hub/speech")
+    assert SpeechSettings.from_env({}) == SpeechSettings(True, "https://translate.google.com", 2.5)
+    assert SpeechSettings.from_env({"SPEECH_GOOGLE": "off"}).google is False
     with pytest.raises(SpeechSettingsError, match="SPEECH_GOOGLE_TIMEOUT"):
         SpeechSettings.from_env({"SPEECH_GOOGLE_TIMEOUT": "soon"})
     with pytest.raises(SpeechSettingsError, match="SPEECH_GOOGLE "):

@@ -17,16 +17,17 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from bot.hub.speech.settings import SpeechSettings
+from bot.hub.speech.settings import SpeechSettings, cache_dir
 from bot.hub.speech.speaker import NothingToSay, Speaker, TextTooLong
 from bot.hub.speech.voices import SPEEDS, Speed
 from bot.procedures import DEVICES, Procedure, all_texts, load_catalog
 from bot.wording import load_wording, render
+from channels.kiosk import wording as kiosk_wording
 
 
 def fixed_texts(wording: dict[str, str], catalog: dict[str, Procedure]) -> list[str]:
-    """Every text the assistant says word for word, each once, in a stable order."""
-    texts: list[str] = [text for text in wording.values() if "{" not in text]
+    """Every text the assistant says word for word, each once, in a stable order; the kiosk's opening first."""
+    texts: list[str] = [*kiosk_wording.OPENING, *(text for text in wording.values() if "{" not in text)]
     for procedure in catalog.values():
         devices: Iterable[str | None] = (None, *DEVICES) if procedure.asks_device else (None,)
         for device in devices:
@@ -61,16 +62,13 @@ async def presynthesise(
 def main(argv: list[str]) -> int:
     """Fill the cache; prints how many texts were synthesised and how long it took."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", type=Path, default=None, help="the hub's data directory (default: var)")
+    parser.add_argument("--data-dir", type=Path, default=Path("var"), help="the hub's data directory (default: var)")
     parser.add_argument("--slow-too", action="store_true", help="also the slow speed (「ゆっくり」), twice the time")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    env = dict(os.environ)
-    if args.data_dir is not None:
-        env["DATA_DIR"] = str(args.data_dir)
-    settings = SpeechSettings.from_env(env)
+    settings = SpeechSettings.from_env(os.environ)
     texts = fixed_texts(load_wording(), load_catalog())
-    speaker = settings.speaker()
+    speaker = settings.speaker(args.data_dir)
     speeds = SPEEDS if args.slow_too else SPEEDS[:1]
     started = time.perf_counter()
     try:
@@ -79,7 +77,7 @@ def main(argv: list[str]) -> int:
         speaker.close()
     print(
         f"presynthesise: {len(texts)} fixed texts at {len(speeds)} speed(s), {made} synthesised now, "
-        f"{time.perf_counter() - started:.0f} s; cache in {settings.cache_dir}"
+        f"{time.perf_counter() - started:.0f} s; cache in {cache_dir(args.data_dir)}"
     )
     return 0
 

@@ -1,4 +1,4 @@
-"""Speech settings from the environment, checked when the hub starts: where the cache lives, Google on or off."""
+"""Speech settings from the environment, checked when the hub starts: Google on or off, where, and how long to wait."""
 
 from __future__ import annotations
 
@@ -17,9 +17,8 @@ class SpeechSettingsError(ValueError):
 
 @dataclass(frozen=True)
 class SpeechSettings:
-    """SPEECH_GOOGLE (on/off), SPEECH_GOOGLE_URL, SPEECH_GOOGLE_TIMEOUT (seconds) and the cache under DATA_DIR."""
+    """SPEECH_GOOGLE (on/off), SPEECH_GOOGLE_URL (a proxy or stand-in), SPEECH_GOOGLE_TIMEOUT (seconds)."""
 
-    cache_dir: Path
     google: bool = True
     google_url: str = GOOGLE_URL
     google_timeout: float = 2.5
@@ -40,10 +39,15 @@ class SpeechSettings:
             timeout = 0.0
         if not 0 < timeout <= 30:
             raise SpeechSettingsError(f"SPEECH_GOOGLE_TIMEOUT is {raw_timeout!r}: give seconds between 0.1 and 30")
-        data_dir = Path(env.get("DATA_DIR", "").strip() or "var")
-        return cls(data_dir / "speech", google == "on", url, timeout)
+        return cls(google == "on", url, timeout)
 
-    def speaker(self) -> Speaker:
-        """A speaker with these settings, its cache opened."""
+    def speaker(self, data_dir: Path) -> Speaker:
+        """A speaker with these settings, its cache opened in the hub's data directory (blocking: a thread)."""
         primary = GoogleVoice(self.google_url) if self.google else None
-        return Speaker(AudioCache.open(self.cache_dir), OfflineVoice(), primary, primary_timeout=self.google_timeout)
+        cache = AudioCache.open(cache_dir(data_dir))
+        return Speaker(cache, OfflineVoice(), primary, primary_timeout=self.google_timeout)
+
+
+def cache_dir(data_dir: Path) -> Path:
+    """Where the audio cache lives inside the hub's data directory."""
+    return data_dir / "speech"
