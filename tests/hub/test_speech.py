@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import wave
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,11 +11,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bot.hub.speech.presynthesise import fixed_texts, presynthesise
 from bot.hub.speech.reading import for_the_ear
 from bot.hub.speech.settings import SpeechSettings, SpeechSettingsError
 from bot.hub.speech.speaker import NothingToSay, Speaker, TextTooLong
 from bot.hub.speech.store import AudioCache
 from bot.hub.speech.voices import GoogleVoice, OfflineVoice, VoiceFailed
+from bot.procedures import load_catalog
+from bot.wording import load_wording
+from channels.kiosk.wording import OPENING
 from tests.hub.fake_google_tts import FAKE_MP3, FakeGoogleTTS
 
 
@@ -144,3 +149,28 @@ def test_settings_name_the_variable_to_fix() -> None:
         SpeechSettings.from_env({"SPEECH_GOOGLE_TIMEOUT": "soon"})
     with pytest.raises(SpeechSettingsError, match="SPEECH_GOOGLE "):
         SpeechSettings.from_env({"SPEECH_GOOGLE": "maybe"})
+
+
+def test_the_fixed_texts_are_the_guides_steps_as_shown_and_the_kiosks_opening() -> None:
+    catalog = load_catalog()
+    texts = fixed_texts(load_wording(), catalog)
+    assert texts[: len(OPENING)] == list(OPENING)
+    for procedure in catalog.values():
+        steps = procedure.steps_for(None)
+        first = steps[0].instruction(None)
+        assert f"手順 1つめ（全部で{len(steps)}）\n{first}" in texts, procedure.id
+        assert procedure.prepare[0] in texts
+    assert not any("{" in text for text in texts)
+    assert len(texts) == len(set(texts))
+
+
+async def test_presynthesis_says_each_text_once_and_skips_what_is_cached(
+    google: FakeGoogleTTS, cache: AudioCache, offline: OfflineVoice
+) -> None:
+    speaker = Speaker(cache, offline, GoogleVoice(google.url))
+    texts = ["窓口へ行ってください。", "写真を用意してください。", "https://myna.go.jp/"]
+    quiet = logging.getLogger("test")
+    assert await presynthesise(speaker, texts, quiet) == 2
+    assert await presynthesise(speaker, texts, quiet) == 0
+    assert await presynthesise(speaker, texts, quiet, ("normal", "slow")) == 2
+    assert [r.slow for r in google.requests] == [False, False, True, True]
