@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -51,6 +52,7 @@ class KioskViews:
             .replace("{{idle}}", str(settings.idle_seconds))
             .replace("{{answer}}", str(settings.answer_seconds))
             .replace("{{listen}}", "on" if settings.speech_to_text_url else "off")
+            .replace("{{words}}", html.escape(json.dumps(wording.PAGE, ensure_ascii=False)))
         )
         headers = {"Content-Security-Policy": PAGE_POLICY, "Cache-Control": "no-store"}
         return web.Response(text=page, content_type="text/html", headers=headers)

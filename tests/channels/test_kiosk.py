@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import html
+import json
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -81,6 +83,8 @@ async def test_the_page_loads_only_the_hubs_own_files_and_carries_the_idle_times
     assert page.status == 200 and "script-src 'self'" in page.headers["Content-Security-Policy"]
     assert page.headers["Cache-Control"] == "no-store"
     text = await page.text()
+    words = re.search(r'data-words="([^"]+)"', text)
+    assert words is not None and json.loads(html.unescape(words.group(1))) == wording.PAGE
     assert 'data-idle-seconds="90"' in text and 'data-answer-seconds="20"' in text and 'data-listen="off"' in text
     files = re.findall(r'(?:src|href)="([^"]+)"', text)
     assert len(files) == 4 and all(name.startswith("/channels/kiosk/") for name in files), files
@@ -228,6 +232,8 @@ def test_defaults_ask_after_two_minutes() -> None:
     assert (settings.idle_seconds, settings.answer_seconds, settings.speech_to_text_url) == (120, 20, None)
 
 
-@pytest.mark.parametrize("text", [*wording.OPENING, wording.SPEECH_EMPTY, wording.SPEECH_NO_VOICE])
+@pytest.mark.parametrize(
+    "text", [*wording.OPENING, *wording.PAGE.values(), wording.SPEECH_EMPTY, wording.SPEECH_NO_VOICE]
+)
 def test_what_the_kiosk_says_is_plain_japanese(text: str) -> None:
     assert check_message(text) == []

@@ -26,8 +26,9 @@ from channels.kiosk import wording as kiosk_wording
 
 
 def fixed_texts(wording: dict[str, str], catalog: dict[str, Procedure]) -> list[str]:
-    """Every text the assistant says word for word, each once, in a stable order; the kiosk's opening first."""
-    texts: list[str] = [*kiosk_wording.OPENING, *(text for text in wording.values() if "{" not in text)]
+    """Every text the assistant says word for word, each once, in a stable order; the kiosk's own first."""
+    texts: list[str] = [*kiosk_wording.OPENING, *kiosk_wording.PAGE.values()]
+    texts.extend(text for text in wording.values() if "{" not in text)
     for procedure in catalog.values():
         devices: Iterable[str | None] = (None, *DEVICES) if procedure.asks_device else (None,)
         for device in devices:

@@ -20,18 +20,10 @@
   var SERVER_LISTENS = body.getAttribute("data-listen") === "on";
   var LONGEST_RECORDING_MS = 15000;
   var STORAGE_KEY = "mynaguide.kiosk.session";
-  var TEXT = {
-    ask: "続けますか？続けるときは、「続ける」を押してください。",
-    micRefused: "マイクが使えません。下のボタンを押して、えらんでください。",
-    noVoiceInput: "この機械では、声で話せません。下のボタンを押して、えらんでください。",
-    notHeard: "声が聞こえませんでした。もう一度「話す」を押して、話してください。",
-    listening: "どうぞ、話してください。",
-    stopRecording: "話しおわったら、もう一度押してください。",
-    offline: "いまは、つながっていません。少し待ってください。",
-    noCard: "まだ手続きがえらばれていません。先に、手続きをえらんでください。",
-    speakLabel: "話す",
-    recordingLabel: "話しおわった"
-  };
+  // What the page says by itself: from channels/kiosk/wording.py, so that it is checked and spoken ahead of time.
+  var TEXT = JSON.parse(body.getAttribute("data-words"));
+  var SPEAK_LABEL = "話す";
+  var RECORDING_LABEL = "話しおわった";
 
   function $(id) { return document.getElementById(id); }
 
@@ -212,13 +204,13 @@
       var recorder = new MediaRecorder(stream);
       var limit = setTimeout(function () { if (recorder.state === "recording") recorder.stop(); }, LONGEST_RECORDING_MS);
       state.recorder = recorder;
-      speakButton.textContent = TEXT.recordingLabel;
+      speakButton.textContent = RECORDING_LABEL;
       tell(TEXT.stopRecording, false);
       recorder.ondataavailable = function (event) { if (event.data.size) chunks.push(event.data); };
       recorder.onstop = function () {
         clearTimeout(limit);
         state.recorder = null;
-        speakButton.textContent = TEXT.speakLabel;
+        speakButton.textContent = SPEAK_LABEL;
         stream.getTracks().forEach(function (track) { track.stop(); });
         var audio = new Blob(chunks, { type: recorder.mimeType || "audio/webm" });
         fetch("/channels/kiosk/listen", { method: "POST", body: audio, headers: { "Content-Type": audio.type } })
