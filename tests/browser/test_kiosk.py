@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, Playwright, expect
@@ -20,14 +22,55 @@ TABLET = {"width": 1180, "height": 820}
 FAST = {"pace": 5, "rate": 4, "reading": 5}
 
 
+class SpeechToText:
+    """An operator's speech-to-text service on loopback: it keeps each recording and hears HEARD in it."""
+
+    HEARD = "暗証番号をわすれた"
+
+    def __init__(self) -> None:
+        self.recordings: list[tuple[str, int]] = []
+        service = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                audio = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                service.recordings.append((self.headers.get("Content-Type", ""), len(audio)))
+                answer = json.dumps({"text": SpeechToText.HEARD}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/recognise"
+        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
+
+
 @pytest.fixture(scope="module")
-def live_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveHub]:
+def speech_to_text() -> Iterator[SpeechToText]:
+    service = SpeechToText()
+    yield service
+    service.server.shutdown()
+    service.server.server_close()
+
+
+@pytest.fixture(scope="module")
+def live_hub(tmp_path_factory: pytest.TempPathFactory, speech_to_text: SpeechToText) -> Iterator[LiveHub]:
     """A hub serving the kiosk, with the offline voice only (a city hall without the internet)."""
     hub = LiveHub(
         tmp_path_factory.mktemp("kiosk"),
         engine_timeout=ENGINE_TIMEOUT,
         channels=("kiosk",),
-        env={"SPEECH_GOOGLE": "off", "KIOSK_IDLE_SECONDS": "120", "KIOSK_ANSWER_SECONDS": "20"},
+        env={
+            "SPEECH_GOOGLE": "off",
+            "KIOSK_IDLE_SECONDS": "120",
+            "KIOSK_ANSWER_SECONDS": "20",
+            "KIOSK_SPEECH_TO_TEXT_URL": speech_to_text.url,
+        },
     )
     hub.start()
     yield hub
@@ -166,3 +209,23 @@ def test_no_axe_violations_in_the_conversation_and_on_the_summary_card(
     expect(card).to_be_visible()
     expect(card.get_by_role("listitem").first).to_have_text("交付申請書（QRコードがついた紙）")
     assert_no_violations(page)
+
+
+def test_without_speech_recognition_the_recording_goes_to_the_operators_service(
+    context: BrowserContext, live_hub: LiveHub, speech_to_text: SpeechToText
+) -> None:
+    # A browser without the Web Speech API (as Firefox): the kiosk records from the (fake) microphone instead.
+    context.add_init_script("delete window.SpeechRecognition; delete window.webkitSpeechRecognition;")
+    page = context.new_page()
+    begin(page, live_hub)
+    speak = page.get_by_role("button", name="話す", exact=True)
+    speak.click()
+    stop = page.get_by_role("button", name="話しおわった")
+    expect(stop).to_be_visible()
+    page.wait_for_timeout(700)
+    stop.click()
+    shown(page, [*OPENING, f"echo: {SpeechToText.HEARD}"])
+    expect(page.locator(".mgw-from-resident .mgw-text")).to_have_text([SpeechToText.HEARD])
+    [(content_type, size)] = speech_to_text.recordings
+    assert content_type.startswith("audio/") and size > 0
+    expect(speak).to_be_visible()

@@ -109,9 +109,20 @@
     log.show({ from: "resident", text: choice.title, ruby: choice.ruby });
   }
 
+  /* The resident is already answering: the rest of what waits is shown at once, and nothing more is said. */
+  function hush() {
+    silence();
+    clearTimeout(state.pacing);
+    var rest = state.queue;
+    state.queue = [];
+    state.current = null;
+    rest.forEach(function (message) { log.show(message); });
+  }
+
   function sendText(text) {
     var result = state.client.sendText(text);
     if (result !== "sent") return tell(TEXT.offline, true);
+    hush();
     log.dropReplies();
     log.show({ from: "resident", text: text.trim(), ruby: [] });
     tell("", false);
@@ -167,7 +178,7 @@
   function listen() {
     touched();
     if (state.recorder) return state.recorder.stop();
-    silence();
+    hush();
     if (Recognition) return recognise();
     if (SERVER_LISTENS) return record();
     tell(TEXT.noVoiceInput, true);
