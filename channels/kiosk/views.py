@@ -15,6 +15,7 @@ from bot.hub.core import Session, UnknownSession
 from bot.hub.keys import CITY
 from bot.hub.speech.speaker import MAX_SPEECH_CHARS, NothingToSay, SpeechUnavailable, TextTooLong
 from bot.procedures import CatalogError
+from channels.widget.settings import normal_origin
 
 from . import wording
 from .card import summary_card
@@ -104,6 +105,10 @@ class KioskViews:
     async def listen(self, request: web.Request) -> web.Response:
         """POST recorded audio: the text an operator's speech-to-text service heard in it, as {"text": …}."""
         url = self._channel.settings.speech_to_text_url
+        origin = normal_origin(request.headers.get("Origin", ""))
+        if origin is not None and origin != normal_origin(f"{origin.split(':', 1)[0]}://{request.host}"):
+            # Only the kiosk's own page may use the city's speech-to-text service.
+            return _refusal(403, "other_site", "only the kiosk page may send recordings")
         if url is None:
             return _refusal(404, "no_service", "no speech-to-text service is set (KIOSK_SPEECH_TO_TEXT_URL)")
         body = await request.content.read(MAX_RECORDING_BYTES + 1)

@@ -30,8 +30,12 @@ class WidgetChannel(SocketChannel):
     opening = wording.OPENING
 
     def __init__(self, settings: WidgetSettings) -> None:
-        super().__init__(settings.allowed_origins)
+        super().__init__()
         self.settings = settings
+
+    def allowed_origins(self) -> frozenset[str]:
+        """The city pages listed in WIDGET_ALLOWED_ORIGINS."""
+        return self.settings.allowed_origins
 
     def add_routes(self, app: web.Application) -> None:
         """Register the WebSocket, the static files and the demo page, and load the readings at start-up."""

@@ -31,12 +31,14 @@ class SocketChannel:
     # The first messages of a new conversation, shown (and, on the kiosk, spoken) one at a time.
     opening: tuple[str, ...]
 
-    def __init__(self, allowed_origins: frozenset[str] = frozenset()) -> None:
-        # Pages the hub serves itself may always open the socket; these other origins may too.
-        self.allowed_origins = allowed_origins
+    def __init__(self) -> None:
         self._furigana: asyncio.Future[Furigana] | None = None
         self.pages = OpenPages(self.ruby)
         self._app: web.Application | None = None
+
+    def allowed_origins(self) -> frozenset[str]:
+        """Origins of other sites whose pages may open the socket; pages the hub serves itself always may."""
+        return frozenset()
 
     def add_socket(self, app: web.Application, path: str) -> None:
         """Register the WebSocket at this path, and load the readings when the hub starts."""

@@ -62,7 +62,7 @@ class SocketViews:
         if origin is None:
             # Browsers always send Origin with a WebSocket; a request without one is not from a widget page.
             return False
-        if origin in self._channel.allowed_origins:
+        if origin in self._channel.allowed_origins():
             return True
         # Pages the hub serves itself (the demo, the kiosk) always may.
         scheme = origin.split(":", 1)[0]

@@ -205,6 +205,9 @@ async def test_the_listening_hook_forwards_the_recording_and_returns_the_text(
     speech_to_text["status"] = 500
     failed = await hub.post("/channels/kiosk/listen", data=recording, headers={"Content-Type": "audio/webm"})
     assert failed.status == 502 and (await failed.json())["error"] == "not_heard"
+    elsewhere = {"Content-Type": "audio/webm", "Origin": "https://evil.example.com"}
+    refused = await hub.post("/channels/kiosk/listen", data=recording, headers=elsewhere)
+    assert refused.status == 403 and len(speech_to_text["heard"]) == 2
 
 
 async def test_without_a_service_the_listening_hook_says_how_to_plug_one_in(hub: Hub) -> None:

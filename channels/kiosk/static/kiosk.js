@@ -248,7 +248,8 @@
       if (now - state.askedAt >= ANSWER_MS) startOver();
       return;
     }
-    if (state.current || state.recorder) return;  // still speaking or listening
+    // Still speaking or listening; but a voice that never ends (a stalled download) must not keep the screen.
+    if ((state.current || state.recorder) && now - state.lastActivity < IDLE_MS * 2) return;
     if (now - state.lastActivity >= IDLE_MS) ask();
   }
 
