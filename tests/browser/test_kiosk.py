@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, Playwright, expect
 
+from channels.kiosk import wording
 from channels.kiosk.wording import OPENING
 from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS, ENGINE_TIMEOUT, axe_violations
 from tests.browser.live_hub import LiveHub
@@ -229,3 +230,23 @@ def test_without_speech_recognition_the_recording_goes_to_the_operators_service(
     [(content_type, size)] = speech_to_text.recordings
     assert content_type.startswith("audio/") and size > 0
     expect(speak).to_be_visible()
+
+
+def test_a_refused_microphone_is_said_on_screen_and_aloud(playwright: Playwright, live_hub: LiveHub) -> None:
+    # Chromium's stand-in permission prompt, told to refuse: as a resident or an operator saying no.
+    refusing = playwright.chromium.launch(
+        executable_path=str(CHROMIUM),
+        args=[*CHROMIUM_FLAGS, "--use-fake-ui-for-media-stream=deny", "--use-fake-device-for-media-stream"],
+        headless=True,
+    )
+    try:
+        context = refusing.new_context(locale="ja-JP", viewport=TABLET)
+        context.add_init_script(f"window.MynaguideKiosk = {json.dumps(FAST)};")
+        context.add_init_script("delete window.SpeechRecognition; delete window.webkitSpeechRecognition;")
+        page = context.new_page()
+        begin(page, live_hub)
+        page.get_by_role("button", name="話す", exact=True).click()
+        expect(page.get_by_role("status")).to_have_text(wording.PAGE["micRefused"])
+        heard(page, wording.PAGE["micRefused"])
+    finally:
+        refusing.close()
