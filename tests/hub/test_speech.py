@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 import wave
@@ -174,3 +175,14 @@ async def test_presynthesis_says_each_text_once_and_skips_what_is_cached(
     assert await presynthesise(speaker, texts, quiet) == 0
     assert await presynthesise(speaker, texts, quiet, ("normal", "slow")) == 2
     assert [r.slow for r in google.requests] == [False, False, True, True]
+
+
+async def test_the_same_new_text_asked_twice_at_once_is_synthesised_once(
+    google: FakeGoogleTTS, cache: AudioCache, offline: OfflineVoice
+) -> None:
+    speaker = Speaker(cache, offline, GoogleVoice(google.url))
+    first, second = await asyncio.gather(
+        speaker.speak("窓口へ行ってください。"), speaker.speak("窓口へ行ってください。")
+    )
+    assert first.audio.data == second.audio.data == FAKE_MP3
+    assert len(google.requests) == 1

@@ -56,6 +56,7 @@ class Speaker:
         self._primary_resting_until = 0.0
         # gTTS sets no timeout on its request: a hung request keeps its thread, so Google gets threads of its own.
         self._primary_threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="gtts")
+        self._making: dict[tuple[str, Speed], asyncio.Future[CachedAudio]] = {}
 
     def close(self) -> None:
         """Stop waiting for Google and close the cache."""
@@ -83,6 +84,15 @@ class Speaker:
             cached = await asyncio.to_thread(self.cache.get, said, voice.name, speed)
             if cached is not None:
                 return cached
+        # Two kiosks (or a kiosk and the browser's retry) asking for the same new text share one synthesis.
+        making = self._making.get((said, speed))
+        if making is None:
+            making = asyncio.ensure_future(self._synthesise(said, speed))
+            self._making[(said, speed)] = making
+            making.add_done_callback(lambda _: self._making.pop((said, speed), None))
+        return await asyncio.shield(making)
+
+    async def _synthesise(self, said: str, speed: Speed) -> CachedAudio:
         audio = None
         if self._primary is not None and self._clock() >= self._primary_resting_until:
             loop = asyncio.get_running_loop()

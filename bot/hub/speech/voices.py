@@ -6,6 +6,7 @@ runs them on worker threads. Neither loads anything or touches the network when 
 
 from __future__ import annotations
 
+import functools
 import io
 import threading
 import wave
@@ -53,30 +54,39 @@ class GoogleVoice:
 
     def synthesise(self, text: str, speed: Speed) -> Audio:
         """The text as gTTS speaks it; VoiceFailed on any error of the request or the answer."""
-        from gtts import gTTS, gTTSError
+        from gtts import gTTSError
 
-        class AtBaseUrl(gTTS):  # type: ignore[misc]  # gTTS ships without type hints
-            # gTTS builds its request for translate.google.<tld>; this keeps its request and its parsing
-            # and only changes where the request goes.
-            def _prepare_requests(inner) -> list[Any]:
-                requests = super()._prepare_requests()
-                for request in requests:
-                    url = URL(request.url)
-                    request.url = str(
-                        url.with_scheme(self.base_url.scheme)
-                        .with_host(self.base_url.host or "")
-                        .with_port(self.base_url.explicit_port)
-                    )
-                return requests
-
+        speech = _gtts_at_base_url()(text, lang="ja", slow=speed == "slow", lang_check=False)
+        speech.base_url = self.base_url
         try:
-            chunks = list(AtBaseUrl(text, lang="ja", slow=speed == "slow", lang_check=False).stream())
+            chunks = list(speech.stream())
         except (gTTSError, OSError, ValueError) as error:
             raise VoiceFailed(f"gTTS: {error}") from error
         data = b"".join(chunks)
         if not data:
             raise VoiceFailed("gTTS: the answer held no audio")
         return Audio(data, "audio/mpeg", self.name)
+
+
+@functools.cache
+def _gtts_at_base_url() -> type:
+    """gTTS, sending its requests to `base_url` (made on first use: gTTS is imported only when Google is asked)."""
+    from gtts import gTTS
+
+    class AtBaseUrl(gTTS):  # type: ignore[misc]  # gTTS ships without type hints
+        # gTTS builds its requests for translate.google.<tld>; this keeps its requests and its parsing of the
+        # answers, and only changes the host they go to.
+        base_url: URL = URL(GOOGLE_URL)
+
+        def _prepare_requests(self) -> list[Any]:
+            requests = super()._prepare_requests()
+            for request in requests:
+                url = URL(request.url)
+                base = self.base_url
+                request.url = str(url.with_scheme(base.scheme).with_host(base.host or "").with_port(base.explicit_port))
+            return requests
+
+    return AtBaseUrl
 
 
 class OfflineVoice:
