@@ -17,7 +17,7 @@ from bot.hub.speech.reading import for_the_ear
 from bot.hub.speech.settings import SpeechSettings, SpeechSettingsError
 from bot.hub.speech.speaker import NothingToSay, Speaker, TextTooLong
 from bot.hub.speech.store import AudioCache
-from bot.hub.speech.voices import GoogleVoice, OfflineVoice, VoiceFailed
+from bot.hub.speech.voices import Audio, GoogleVoice, OfflineVoice, VoiceFailed
 from bot.procedures import load_catalog
 from bot.wording import load_wording
 from channels.kiosk.wording import OPENING
@@ -186,3 +186,15 @@ async def test_the_same_new_text_asked_twice_at_once_is_synthesised_once(
     )
     assert first.audio.data == second.audio.data == FAKE_MP3
     assert len(google.requests) == 1
+
+
+def test_text_from_outside_is_kept_up_to_a_limit_and_what_was_made_ahead_stays(tmp_path: Path) -> None:
+    cache = AudioCache.open(tmp_path / "speech", spoken_limit=2)
+    audio = Audio(FAKE_MP3, "audio/mpeg", "gtts")
+    cache.put("窓口へ行ってください。", "normal", audio, fixed=True)
+    for text in ("あ", "い", "う"):
+        cache.put(text, "normal", audio)
+    assert cache.get("あ", "gtts", "normal") is None, "the oldest spoken text went first"
+    assert all(cache.get(text, "gtts", "normal") for text in ("い", "う", "窓口へ行ってください。"))
+    assert len(list((tmp_path / "speech").glob("*.mp3"))) == 3, "its file went with it"
+    cache.close()

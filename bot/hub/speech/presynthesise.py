@@ -53,7 +53,7 @@ async def presynthesise(
                 continue
             if any(speaker.cache.get(said, voice.name, speed) for voice in speaker.voices):
                 continue
-            await speaker.speak(text, speed)
+            await speaker.speak(text, speed, fixed=True)
             made += 1
         if index % 100 == 0:
             out.info("%d of %d texts", index, len(texts))

@@ -8,6 +8,7 @@ do not wait for it too. The resident always hears something.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -77,8 +78,8 @@ class Speaker:
             raise NothingToSay("nothing to say")
         return said
 
-    async def speak(self, text: str, speed: Speed = "normal") -> CachedAudio:
-        """The audio for a message as the kiosk shows it."""
+    async def speak(self, text: str, speed: Speed = "normal", *, fixed: bool = False) -> CachedAudio:
+        """The audio for a message as the kiosk shows it; `fixed` keeps it for good (made ahead of time)."""
         said = self.prepared(text)
         for voice in self.voices:
             cached = await asyncio.to_thread(self.cache.get, said, voice.name, speed)
@@ -87,12 +88,12 @@ class Speaker:
         # Two kiosks (or a kiosk and the browser's retry) asking for the same new text share one synthesis.
         making = self._making.get((said, speed))
         if making is None:
-            making = asyncio.ensure_future(self._synthesise(said, speed))
+            making = asyncio.ensure_future(self._synthesise(said, speed, fixed))
             self._making[(said, speed)] = making
             making.add_done_callback(lambda _: self._making.pop((said, speed), None))
         return await asyncio.shield(making)
 
-    async def _synthesise(self, said: str, speed: Speed) -> CachedAudio:
+    async def _synthesise(self, said: str, speed: Speed, fixed: bool) -> CachedAudio:
         audio = None
         if self._primary is not None and self._clock() >= self._primary_resting_until:
             loop = asyncio.get_running_loop()
@@ -109,4 +110,4 @@ class Speaker:
                 audio = await asyncio.to_thread(self._fallback.synthesise, said, speed)
             except VoiceFailed as failure:
                 raise SpeechUnavailable(str(failure)) from failure
-        return await asyncio.to_thread(self.cache.put, said, speed, audio)
+        return await asyncio.to_thread(functools.partial(self.cache.put, said, speed, audio, fixed=fixed))
