@@ -174,19 +174,18 @@ def _my_number_spans(run: re.Match[str]) -> list[tuple[int, int]]:
 def _pin_spans(text: str, pin_expected: bool) -> list[tuple[int, int]]:
     """Spans of PINs and passwords that sit near a PIN word, or at the start when a PIN is expected."""
     words = [m.span() for m in _PIN_WORD.finditer(text)]
-    if pin_expected:
-        # The bot just asked about a PIN, so the message itself stands where a PIN word would.
-        words.append((0, 0))
-    if not words:
+    if not words and not pin_expected:
         return []
     # A PIN word is never part of the PIN: ＰＩＮ1234 keeps its word.
     text = _mask(text, words)
     sentence_ends = [m.start() for m in _SENTENCE_END.finditer(text)]
+    # The bot just spoke of a PIN: a PIN-shaped number anywhere in the answer is taken as one, however far from
+    # the start (「4けたのほう。たしか 1234 やったと思う」).
     return [
         span
         for run in _ALNUM_RUN.finditer(text)
         for span in _pins_in_run(text, run)
-        if any(_near(span, word, sentence_ends) for word in words)
+        if pin_expected or any(_near(span, word, sentence_ends) for word in words)
     ]
 
 

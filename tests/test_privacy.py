@@ -281,6 +281,9 @@ PIN_ONLY_ANSWERS = [
     ("えっと、９８７６かな", "9876"),
     ("1234\n", "1234"),
     ("4321だと思います", "4321"),
+    # Far from the start, after a sentence about something else (found in a trial: it was kept).
+    ("4けたのほう。たしか 1234 やったと思うんやけど", "1234"),
+    ("すみません、よくわからないのですが、前に窓口で決めたのは 5580 だったかもしれません", "5580"),
 ]
 
 

@@ -6,13 +6,13 @@ The console is typed against these protocols so that it depends on the service's
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, Protocol
 
 from bot.city import JAPAN
 from bot.console.store import Role
+from bot.phone_numbers import hide_phone_numbers
 
 
 class TicketLike(Protocol):
@@ -50,6 +50,10 @@ class TicketLike(Protocol):
     def closed_at(self) -> datetime | None: ...
     @property
     def feedback(self) -> str | None: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def callback_phone(self) -> str | None: ...
 
 
 class TranscriptEntryLike(Protocol):
@@ -149,20 +153,6 @@ class HelpdeskLike(Protocol):
     async def bookings(self) -> Sequence[tuple[BookingLike, SlotLike | None]]: ...
 
 
-# Japanese phone numbers as residents type them: 090-1234-5678, 03(1234)5678, 0312345678, +81 90 1234 5678.
-_DIGITS = "[0-9０-９]"
-_GAP = "[-\\s()（）ー－−‐]?"
-_PHONE = re.compile(
-    rf"(?<!{_DIGITS})(?:\+81[-\s]?|[0０]){_DIGITS}{{1,4}}{_GAP}{_DIGITS}{{1,4}}{_GAP}{_DIGITS}{{3,4}}(?!{_DIGITS})"
-)
-PHONE_HIDDEN = "［電話番号］"
-
-
-def hide_phone_numbers(text: str) -> str:
-    """The text with every phone number replaced: volunteers never see a resident's number."""
-    return _PHONE.sub(PHONE_HIDDEN, text)
-
-
 def may_see(role: Role, ticket: TicketLike) -> bool:
     """Staff see every ticket, volunteers only those routed to volunteers, admins none (no conversation content)."""
     if role == "staff":
@@ -195,6 +185,9 @@ def ticket_json(ticket: TicketLike, role: Role, now: datetime) -> dict[str, Any]
         "closed_at": ticket.closed_at.isoformat() if ticket.closed_at else None,
         "waiting_seconds": max(0, int((until - ticket.created_at).total_seconds())),
         "feedback": ticket.feedback,
+        "kind": ticket.kind,
+        # Only staff call residents back; a volunteer never sees a resident's phone number.
+        "callback_phone": ticket.callback_phone if role == "staff" else None,
     }
 
 

@@ -30,6 +30,7 @@ REASON_NAMES = {
     "not_understood": "ことばが通じない",
     "too_hard": "難しいと言った",
     "unclaimed": "待ち時間切れ",
+    "callback": "電話での相談を希望",
 }
 WAITING_BUCKETS = (
     ("1分未満", 60.0),

@@ -30,6 +30,7 @@ from bot.hub.store import (
 )
 from bot.hub.turn_locks import TurnLocks
 from bot.hub.wording import (
+    CALLBACK_CANCELLED,
     REDACTION_NOTICE,
     STALE_BUTTON_NOTICE,
     engine_down_messages,
@@ -293,6 +294,7 @@ class ConversationCore:
         """The turn itself, under the conversation's lock; True when a late engine answer now owns the lock."""
         offer = await self._db(lambda s: s.current_offer(conversation.id))
         notices: list[BotMessage] = []
+        first: list[BotMessage] = []  # said before anything else this turn, whoever answers
         redacted = False
         if message.reply_key is not None:
             payload = offer.payload_for(message.reply_key)
@@ -304,12 +306,21 @@ class ConversationCore:
                 logger.info("turn: conversation=%s old button key", conversation.id)
                 return await self._reply(conversation, "stale_button", [BotMessage(STALE_BUTTON_NOTICE)], offer), False
             chosen = next(r.title for r in offer.replies if r.payload == payload)
+            if conversation.awaiting_phone:
+                # A tap instead of a phone number: the question is over (「電話してほしい」 asks it again).
+                await self._db(lambda s: s.set_awaiting_phone(conversation.id, False))
             if self._helpdesk is not None and payload.startswith(HUB_PAYLOAD):
                 await self._db(lambda s: s.record_resident_message(conversation.id, chosen, pin_context=False))
                 return await self._hub_answer(conversation, await self._helpdesk.on_hub_payload(conversation, payload))
             engine_text, transcript_text, pin_word = payload, chosen, False
         else:
             assert message.text is not None
+            if conversation.awaiting_phone and self._helpdesk is not None:
+                # The number for a callback: read by the helpdesk before anything keeps or forwards the text.
+                callback = await self._helpdesk.callbacks.on_text(conversation, readable(message.text))
+                if callback is not None:
+                    return await self._hub_answer(conversation, callback)
+                first.append(BotMessage(CALLBACK_CANCELLED))
             redaction = redact_personal_numbers(readable(message.text), pin_expected=conversation.pin_context)
             redacted = redaction.found or message.redacted_before
             if redacted:
@@ -334,7 +345,7 @@ class ConversationCore:
             # A person has this conversation: the message waits in the transcript for them; the bot stays quiet.
             if self._helpdesk is not None:
                 notices += await self._helpdesk.resident_wrote(conversation)
-            return await self._reply(conversation, "with_person", notices, offer), False
+            return await self._reply(conversation, "with_person", [*first, *notices], offer), False
 
         metadata = {"channel": conversation.channel, "redacted": redacted}
         call = asyncio.ensure_future(self._engine.send(conversation.id, engine_text, metadata))
@@ -342,7 +353,7 @@ class ConversationCore:
             answer = await asyncio.wait_for(asyncio.shield(call), self._reply_timeout)
         except (TimeoutError, asyncio.TimeoutError):
             logger.warning("turn: conversation=%s engine slow, answer will follow", conversation.id)
-            slow = [*notices, *engine_slow_messages(self._city)]
+            slow = [*first, *notices, *engine_slow_messages(self._city)]
             turn = await self._reply(conversation, "engine_slow", slow, offer)
             # Only now does the late answer take over the lock: had writing the apology failed, handle() frees it.
             self._follow_late_answer(conversation, call, pin_word)
@@ -350,7 +361,7 @@ class ConversationCore:
         except (EngineUnavailable, EngineMisbehaved) as error:
             logger.warning("turn: conversation=%s engine failed: %s", conversation.id, error)
             answer = []
-        return await self._answer(conversation, answer, notices, offer, pin_word), False
+        return await self._answer(conversation, answer, notices, offer, pin_word, before=first), False
 
     async def _answer(
         self,
@@ -375,7 +386,10 @@ class ConversationCore:
             logger.info("turn: conversation=%s signals=%s", conversation.id, [sorted(s) for s in signals])
             await self._note_procedure(conversation, signals)
             hub_answer = None if self._helpdesk is None else await self._helpdesk.on_signals(conversation, signals)
-            if hub_answer is not None:
+            if hub_answer is not None and hub_answer.after_engine:
+                # Nobody can take over now: the guide's words stand, and the hub adds what it can offer.
+                texts, replies = [*texts, *hub_answer.messages], [*replies, *hub_answer.replies]
+            elif hub_answer is not None:
                 # A person takes over, or a session can be booked here: the hub says what happens next instead
                 # of the guide's list of contacts.
                 texts, replies = hub_answer.messages, hub_answer.replies

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.city import City
 from bot.hub.bookings import Booking
+from bot.hub.callbacks import CallbackDesk, callback_reply
 from bot.hub.messages import BotMessage, HubAnswer, QuickReply
 from bot.hub.store import Conversation, StoreThread, TranscriptEntry
 from bot.hub.tickets import (
@@ -123,6 +124,7 @@ class Helpdesk:
         clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
     ) -> None:
         self.volunteers = VolunteerDesk(db, city, clock)
+        self.callbacks = CallbackDesk(db, city, self._changed_now, _unclaimed_replies())
         self._db = db
         self._city = city
         self._wait_limit = wait_limit
@@ -159,8 +161,12 @@ class Helpdesk:
             if kind is not None:
                 await self._record_step_event(conversation, kind, signal)
             request = handoff_request(signal)
-            if request is not None and answer is None and self.desk_is_open():
-                answer = await self._hand_over(conversation, request)
+            if request is not None and answer is None:
+                answer = await self._hand_over(conversation, request) if self.desk_is_open() else None
+                if answer is None:
+                    # Nobody can answer now: after the guide's word on when the desk opens, offer a call then.
+                    self.callbacks.remember(conversation.id, request)
+                    answer = HubAnswer([], [callback_reply()], after_engine=True)
             if signal.get("event") == "volunteer_booking" and answer is None:
                 answer = await self.volunteers.offer(conversation)
         return answer
@@ -169,6 +175,8 @@ class Helpdesk:
         """Answer a button the hub offered (leave the queue, keep waiting, did it help, book a session)."""
         if self.volunteers.answers(payload):
             return await self.volunteers.on_payload(conversation, payload)
+        if self.callbacks.answers(payload):
+            return await self.callbacks.on_payload(conversation, payload)
         if payload in (LEAVE_QUEUE, ASK_VOLUNTEER):
             ticket = await self._db(lambda s: s.tickets.open_ticket_of(conversation.id))
             if ticket is not None:
@@ -215,7 +223,8 @@ class Helpdesk:
     async def claim(self, ticket_id: int, staff: str) -> Ticket:
         """Take a waiting ticket; the resident is told a person is reading."""
         ticket = await self._db(lambda s: s.tickets.claim(ticket_id, staff))
-        await self.core.send_from_hub(ticket.conversation_id, [BotMessage(STAFF_JOINED)], sender="staff")
+        if ticket.kind == "chat":
+            await self.core.send_from_hub(ticket.conversation_id, [BotMessage(STAFF_JOINED)], sender="staff")
         await self._changed_now()
         return ticket
 
@@ -227,6 +236,8 @@ class Helpdesk:
         if len(cleaned) > MAX_STAFF_TEXT:
             raise TicketStateError(f"the message is longer than {MAX_STAFF_TEXT:,} characters: split it")
         ticket = await self.ticket(ticket_id)
+        if ticket.kind == "callback":
+            raise TicketStateError(f"ticket {ticket_id} asks for a phone call: call the resident, then resolve it")
         if ticket.state != "claimed" or ticket.claimed_by != staff:
             raise TicketStateError(f"ticket {ticket_id} is {ticket.state}: claim it before replying")
         safe = redact_personal_numbers(cleaned).text
@@ -252,8 +263,10 @@ class Helpdesk:
         """Give the conversation back to the bot, which says so and resumes at the step the resident was on."""
         del staff
         ticket = await self._db(lambda s: s.tickets.close(ticket_id, "with_bot"))
-        await self._db(lambda s: s.set_mode(ticket.conversation_id, "bot"))
         await self._changed_now()
+        if ticket.kind == "callback":
+            return ticket  # the resident is with the bot already, waiting by the phone
+        await self._db(lambda s: s.set_mode(ticket.conversation_id, "bot"))
         await self.core.send_from_hub(ticket.conversation_id, [BotMessage(STAFF_ENDED)], sender="staff")
         await self.core.engine_turn(ticket.conversation_id, RESUME_AFTER_STAFF)
         return ticket
@@ -262,8 +275,10 @@ class Helpdesk:
         """Close the ticket and ask the resident, once and optionally, whether it helped."""
         del staff
         ticket = await self._db(lambda s: s.tickets.close(ticket_id, "resolved"))
-        await self._db(lambda s: s.set_mode(ticket.conversation_id, "bot"))
         await self._changed_now()
+        if ticket.kind == "callback":
+            return ticket  # settled on the phone: nothing to say in the chat
+        await self._db(lambda s: s.set_mode(ticket.conversation_id, "bot"))
         question = BotMessage(FEEDBACK_QUESTION)
         replies = [QuickReply("良かった", FEEDBACK_GOOD), QuickReply("良くなかった", FEEDBACK_BAD)]
         await self.core.send_from_hub(ticket.conversation_id, [BotMessage(STAFF_ENDED), question], replies=replies)
@@ -379,6 +394,7 @@ def _leave_queue_reply() -> QuickReply:
 def _unclaimed_replies() -> list[QuickReply]:
     return [
         QuickReply("このまま待つ", KEEP_WAITING),
+        callback_reply(),
         QuickReply("相談会の案内", ASK_VOLUNTEER),
         _leave_queue_reply(),
     ]

@@ -35,6 +35,7 @@ class HubAnswer:
     messages: list[BotMessage]
     replies: list[QuickReply]
     engine_text: str | None = None  # when set, the core then asks the engine this and adds its answer
+    after_engine: bool = False  # an answer to the guide's signals: added after the guide's words, not instead
 
 
 def with_replies_on_last(messages: Sequence[BotMessage], replies: Sequence[QuickReply]) -> list[BotMessage]:

@@ -263,6 +263,8 @@ class ConversationStore:
             db.enable_wal()
             db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             db.execute("PRAGMA foreign_keys = ON")
+            # Whatever is deleted (a purged conversation, a callback's number) is overwritten, not just unlinked.
+            db.execute("PRAGMA secure_delete = ON")
             for migrations in MIGRATION_SETS:
                 _refuse_unknown_migrations(db, migrations, path)
                 migrations.apply(db)

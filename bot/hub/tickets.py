@@ -19,6 +19,8 @@ from sqlite_utils.db import NotFoundError
 from bot.volunteer_sessions import JAPAN
 
 TicketState = Literal["waiting", "claimed", "with_bot", "resolved"]
+# A chat ticket: the resident waits in the conversation; a callback: staff phone them (the number kept until closed).
+TicketKind = Literal["chat", "callback"]
 Routing = Literal["staff", "volunteer"]
 Feedback = Literal["good", "bad"]
 StepEventKind = Literal["step_failed", "fallback", "handoff"]
@@ -71,6 +73,12 @@ def m001_tickets(db: Database) -> None:
     db.table("step_events").create_index(["created_at"])
 
 
+@ticket_migrations()
+def m002_callbacks(db: Database) -> None:
+    db.table("tickets").add_column("kind", str, not_null_default="chat")
+    db.table("tickets").add_column("callback_phone", str)
+
+
 class TicketNotFound(LookupError):
     """No ticket has this id (or it was purged with its conversation)."""
 
@@ -99,6 +107,8 @@ class Ticket:
     claimed_at: datetime | None
     closed_at: datetime | None
     feedback: Feedback | None
+    kind: TicketKind = "chat"
+    callback_phone: str | None = None  # only while a callback ticket is open; never shown to volunteers
 
     @property
     def is_open(self) -> bool:
@@ -140,6 +150,7 @@ REASON_WORDS = {
     "step_failed": "同じ手順で2回うまくいかなかった",
     "not_understood": "2回続けて質問が伝わらなかった",
     "too_hard": "難しいと感じている",
+    "callback": "電話での相談を希望",
 }
 
 
@@ -186,6 +197,17 @@ class TicketStore:
             )
             assert table.last_pk is not None
             return self.ticket(int(table.last_pk))
+
+    def ask_for_callback(self, conversation_id: str, channel: str, request: HandoffRequest, phone: str) -> Ticket:
+        """Turn the conversation's open ticket into a callback to this number, or open one (outside the hours)."""
+        with self._db.atomic():
+            current = self.open_ticket_of(conversation_id)
+            if current is None:
+                current = self.open_ticket(conversation_id, channel, request, "staff")
+            # Only staff phone residents: a ticket meant for volunteers goes to staff with the number.
+            callback = {"kind": "callback", "callback_phone": phone, "routed_to": "staff"}
+            self._db.table("tickets").update(current.id, callback)
+            return self.ticket(current.id)
 
     def ticket(self, ticket_id: int) -> Ticket:
         """The ticket with this id; raise TicketNotFound."""
@@ -243,17 +265,25 @@ class TicketStore:
 
     def close(self, ticket_id: int, state: Literal["with_bot", "resolved"]) -> Ticket:
         """End a ticket: handed back to the bot, or resolved. Closing a closed ticket is refused."""
+        # A callback's number is kept only as long as someone may still have to call it: overwritten in the file
+        # (not just unlinked), and the write-ahead log that still holds it is emptied.
+        self._db.execute("PRAGMA secure_delete = ON")
         with self._db.atomic():
             ticket = self.ticket(ticket_id)
             if not ticket.is_open:
                 raise TicketStateError(f"ticket {ticket_id} is already {ticket.state}")
-            self._db.table("tickets").update(ticket_id, {"state": state, "closed_at": _stamp(self._clock())})
-            return self.ticket(ticket_id)
+            closed = {"state": state, "closed_at": _stamp(self._clock()), "callback_phone": None}
+            self._db.table("tickets").update(ticket_id, closed)
+        if ticket.callback_phone is not None:
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return self.ticket(ticket_id)
 
     def unclaimed_since(self, moment: datetime) -> list[Ticket]:
         """Waiting tickets opened before `moment` whose resident has not been told yet that nobody answered."""
         rows = self._db.table("tickets").rows_where(
-            "state = 'waiting' and timeout_told_at is null and created_at < ?", [_stamp(moment)], order_by="id"
+            "state = 'waiting' and kind = 'chat' and timeout_told_at is null and created_at < ?",
+            [_stamp(moment)],
+            order_by="id",
         )
         return [_ticket(row) for row in rows]
 
@@ -284,8 +314,9 @@ class TicketStore:
         return [(row["author"], row["text"], datetime.fromisoformat(row["created_at"])) for row in rows]
 
     def waiting_count(self) -> int:
-        """How many residents wait for a person now."""
-        return int(self._db.execute("select count(*) from tickets where state = 'waiting'").fetchone()[0])
+        """How many residents wait in the chat for a person now (callbacks wait by the phone, not in the line)."""
+        sql = "select count(*) from tickets where state = 'waiting' and kind = 'chat'"
+        return int(self._db.execute(sql).fetchone()[0])
 
     def recent_claim_waits(self, limit: int = 20) -> list[float]:
         """Seconds residents waited before a person claimed their ticket, newest claims first."""
@@ -375,4 +406,6 @@ def _ticket(row: dict[str, Any]) -> Ticket:
         claimed_at=_optional_time(row["claimed_at"]),
         closed_at=_optional_time(row["closed_at"]),
         feedback=row["feedback"] if row["feedback"] in ("good", "bad") else None,
+        kind="callback" if row.get("kind") == "callback" else "chat",
+        callback_phone=row.get("callback_phone"),
     )

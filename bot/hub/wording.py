@@ -58,3 +58,29 @@ def handed_over_messages(ahead: int, minutes: int | None) -> list[BotMessage]:
     else:
         queue = "順番にご案内します。"
     return [BotMessage(f"{HANDED_OVER}{queue}"), BotMessage(WRITE_WHILE_WAITING), BotMessage(NO_NUMBERS_FOR_STAFF)]
+
+
+# Callbacks (bot/hub/callbacks.py): the resident leaves a phone number and staff call them in the desk's hours.
+CALLBACK_BUTTON = "電話してほしい"
+CALLBACK_ASK_NUMBER = "お電話番号を、数字で書いてください。"
+CALLBACK_NUMBER_UNCLEAR = "電話番号が読み取れませんでした。0から始まる番号を、数字だけで書いてください。"
+CALLBACK_CANCELLED = "お電話のご依頼は、やめました。"
+CALLBACK_NO_PINS = "お電話でも、暗証番号は言わないでください。職員がたずねることもありません。"
+
+
+def callback_taken_messages(city: City, last_digits: str) -> list[BotMessage]:
+    """The confirmation: which number, who calls and when, and from which number (residents fear scam calls)."""
+    desk = city.helpdesk
+    return [
+        BotMessage(f"お電話番号を受け取りました。番号の最後は{last_digits}ですね。"),
+        BotMessage(f"{desk.name}の職員が、お電話します。時間は、{desk.hours}です。"),
+        BotMessage(f"電話は、{desk.phone}からかかります。{CALLBACK_NO_PINS}"),
+    ]
+
+
+def callback_question(city: City) -> list[BotMessage]:
+    """Asking for the number, with what will happen to it."""
+    return [
+        BotMessage(f"{city.helpdesk.name}の職員から、お電話します。番号は、お電話のためだけに使います。"),
+        BotMessage(CALLBACK_ASK_NUMBER),
+    ]

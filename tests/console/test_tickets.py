@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.console.helpdesk import PHONE_HIDDEN
 from bot.console.store import ConsoleStore
 from bot.hub.keys import CITY, STORE
 from bot.hub.store import ConversationStore
+from bot.hub.tickets import HandoffRequest
+from bot.phone_numbers import PHONE_HIDDEN
 from tests.console.conftest import Desk, logged_in
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -83,6 +84,35 @@ async def test_volunteers_never_see_a_residents_phone_number(desk: Desk) -> None
     staff, _ = await logged_in(desk, "staff")
     shown = await (await staff.get("/console/api/tickets/2/transcript")).json()
     assert "折り返しは090-1234-5678にお願いします" in [entry["text"] for entry in shown["entries"]]
+
+
+async def test_staff_see_a_callbacks_number_and_volunteers_never_do(desk: Desk) -> None:
+    def both_ask_for_a_call(store: ConversationStore) -> None:
+        for ticket_id in (1, 2):
+            ticket = store.tickets.ticket(ticket_id)
+            request = HandoffRequest("asked", ticket.procedure)
+            store.tickets.ask_for_callback(ticket.conversation_id, "web", request, "09012345678")
+
+    await desk.hub.app[STORE](both_ask_for_a_call)
+    staff, csrf = await logged_in(desk, "staff")
+    ticket = await (await staff.get("/console/api/tickets/1")).json()
+    assert (ticket["kind"], ticket["callback_phone"]) == ("callback", "09012345678")
+    page = await (await staff.get("/console/tickets/1")).text()
+    assert 'href="tel:09012345678"' in page
+    assert "電話で折り返し" in await (await staff.get("/console/queue")).text()
+    volunteer, _ = await logged_in(desk, "volunteer")
+    # A volunteer's ticket that became a callback went to staff, number and all.
+    assert (await (await volunteer.get("/console/api/tickets")).json())["tickets"] == []
+    hidden = await volunteer.get("/console/tickets/2")
+    assert hidden.status in (403, 404) and "09012345678" not in await hidden.text()
+    assert (await (await staff.get("/console/api/tickets/2")).json())["routed_to"] == "staff"
+    # Staff answer a callback by phone, not in the chat; resolving it drops the number.
+    headers = {"X-CSRF-Token": csrf}
+    assert (await staff.post("/console/api/tickets/1/claim", headers=headers)).status == 200
+    refused = await staff.post("/console/api/tickets/1/messages", json={"text": "お電話します"}, headers=headers)
+    assert refused.status == 409
+    assert (await staff.post("/console/api/tickets/1/resolve", headers=headers)).status == 200
+    assert (await (await staff.get("/console/api/tickets/1")).json())["callback_phone"] is None
 
 
 @pytest.mark.parametrize(

@@ -209,7 +209,7 @@ async def test_nobody_claims_in_time_the_resident_is_told_once_and_can_go_elsewh
     texts = [m["text"] for m in body["messages"]]
     assert texts[0] == UNCLAIMED and "0000-00-0000" in texts[1]
     choices = [b["title"] for b in body["messages"][-1]["quick_replies"]]
-    assert choices == ["このまま待つ", "相談会の案内", "ボットにもどる"]
+    assert choices == ["このまま待つ", "電話してほしい", "相談会の案内", "ボットにもどる"]
     clock.now += timedelta(minutes=6)
     assert await helpdesk.tell_unclaimed() == 0  # said once
     fake_engine.answer = None

@@ -9,6 +9,8 @@ from bot.hub import volunteer_desk, wording
 from bot.hub.wording import (
     REDACTION_NOTICE,
     STALE_BUTTON_NOTICE,
+    callback_question,
+    callback_taken_messages,
     engine_down_messages,
     engine_slow_messages,
     handed_over_messages,
@@ -23,6 +25,8 @@ TEXTS = {
     "engine-slow": [m.text for m in engine_slow_messages(CITY)],
     "handed-over": [m.text for m in handed_over_messages(3, 7)],
     "handed-over-first": [m.text for m in handed_over_messages(0, None)],
+    "callback-question": [m.text for m in callback_question(CITY)],
+    "callback-taken": [m.text for m in callback_taken_messages(CITY, "5678")],
     # Every sentence the handoff and the volunteer booking say, as constants in their modules.
     "handoff-and-booking": [
         value

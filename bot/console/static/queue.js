@@ -6,7 +6,7 @@
   const body = document.querySelector("#queue tbody");
   const channels = { web: "ウェブ", widget: "ウィジェット", line: "LINE", kiosk: "キオスク" };
   const reasons = { asked: "本人が希望", step_failed: "手順でつまずいた", not_understood: "ことばが通じない",
-                    too_hard: "難しいと言った", unclaimed: "待ち時間切れ" };
+                    too_hard: "難しいと言った", unclaimed: "待ち時間切れ", callback: "電話での相談を希望" };
   const states = { waiting: "待ち", claimed: "対応中", with_bot: "ボットに戻した", resolved: "解決" };
   let version = 0;
   let known = new Set(Array.from(body.querySelectorAll("a")).map(function (a) { return a.textContent; }));
@@ -30,7 +30,7 @@
         step = t.procedure_title + (t.step ? "（" + t.step + "/" + t.step_count + "）" : "");
       }
       tr.append(first, cell(Math.floor(t.waiting_seconds / 60) + "分"), cell(channels[t.channel] || t.channel),
-                cell(reasons[t.reason] || t.reason), cell(step), cell(states[t.state] || t.state),
+                cell((reasons[t.reason] || t.reason) + (t.kind === "callback" ? "（電話で折り返し）" : "")), cell(step), cell(states[t.state] || t.state),
                 cell(t.claimed_by || "－"));
       return tr;
     });
