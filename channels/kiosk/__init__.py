@@ -22,7 +22,7 @@ from channels.widget.socket_channel import SocketChannel
 
 from . import wording
 from .settings import KioskSettings
-from .views import KioskViews
+from .views import KioskViews, keep_speech_text_out_of_logs
 
 NAME = "kiosk"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -45,6 +45,7 @@ class KioskChannel(SocketChannel):
     def add_routes(self, app: web.Application) -> None:
         """Register the socket, the page, its files, speech, the card and the listening hook."""
         self.add_socket(app, "/channels/kiosk/socket")
+        keep_speech_text_out_of_logs()
         views = KioskViews(self)
         app.router.add_get("/kiosk/", views.page)
         app.router.add_get("/kiosk", views.to_page)

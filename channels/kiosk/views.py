@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import logging
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,6 +37,26 @@ SPEECH_CACHE = "public, max-age=86400"
 # About a minute of compressed speech: the page stops recording well before.
 MAX_RECORDING_BYTES = 2 * 1024 * 1024
 LISTEN_TIMEOUT = 20.0
+
+
+class SpeechTextOutOfLogs(logging.Filter):
+    """Access-log lines keep the speech endpoint's path but not its query: the text of a message (a staff reply,
+    the last digits of a phone number) has no place in the hub's log."""
+
+    _QUERY = re.compile(r"(/channels/kiosk/speech)\?[^ \"]*")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the line without the query; never drop it."""
+        if isinstance(record.msg, str) and "/channels/kiosk/speech?" in record.msg:
+            record.msg = self._QUERY.sub(r"\1?…", record.msg)
+        return True
+
+
+def keep_speech_text_out_of_logs() -> None:
+    """Install the filter on aiohttp's access log, once."""
+    access = logging.getLogger("aiohttp.access")
+    if not any(isinstance(existing, SpeechTextOutOfLogs) for existing in access.filters):
+        access.addFilter(SpeechTextOutOfLogs())
 
 
 class KioskViews:

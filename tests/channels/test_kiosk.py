@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import html
 import json
+import logging
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -106,7 +107,10 @@ async def test_conversations_are_the_kiosks_own_and_staff_replies_reach_the_page
     await socket.close()
 
 
-async def test_speech_is_audio_with_cache_headers_and_comes_from_the_cache_the_second_time(hub: Hub) -> None:
+async def test_speech_is_audio_with_cache_headers_and_comes_from_the_cache_the_second_time(
+    hub: Hub, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="aiohttp.access")
     text = "iPhoneで、6:30に読み取ってください。"
     first = await hub.get("/channels/kiosk/speech", params={"text": text})
     assert first.status == 200 and first.content_type == "audio/wav"
@@ -120,6 +124,9 @@ async def test_speech_is_audio_with_cache_headers_and_comes_from_the_cache_the_s
     assert again.status == 304
     slow = await hub.get("/channels/kiosk/speech", params={"text": text, "speed": "slow"})
     assert slow.status == 200 and slow.headers["ETag"] != etag
+    # The message's text stays out of the hub's access log; the request itself is logged.
+    assert caplog.text.count("GET /channels/kiosk/speech?…") == 3
+    assert "iPhone" not in caplog.text and "%E8%AA%AD" not in caplog.text.upper()
 
 
 @pytest.mark.parametrize(
