@@ -15,7 +15,6 @@ from aiohttp import web
 from bot.hub.core import Session, UnknownSession
 from bot.hub.keys import CITY
 from bot.hub.speech.speaker import MAX_SPEECH_CHARS, NothingToSay, SpeechUnavailable, TextTooLong
-from bot.procedures import CatalogError
 from channels.widget.settings import normal_origin
 
 from . import wording
@@ -113,11 +112,7 @@ class KioskViews:
             conversation = await self._channel.core.find(self._channel.name, Session(token))
         except UnknownSession:
             return _refusal(404, "session_over", "no such conversation")
-        try:
-            procedure = self._channel.procedures().get(conversation.procedure or "")
-        except CatalogError:
-            logger.exception("kiosk: the procedures could not be read for a summary card")
-            procedure = None
+        procedure = self._channel.procedures().get(conversation.procedure or "")
         if procedure is None:
             return _refusal(404, "no_procedure", "the conversation is in no procedure yet")
         card = summary_card(procedure, request.app[CITY])
