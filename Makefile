@@ -15,7 +15,7 @@ ENGINE_TESTS := tests/nlu tests/actions tests/engine tests/test_procedures.py te
 HUB_TESTS := tests/hub tests/channels tests/browser tests/test_privacy.py tests/test_volunteer_sessions.py tests/test_phone_numbers.py \
 	tests/test_launcher.py tests/e2e tests/console
 
-.PHONY: run test install debian-packages model check lint bench clean
+.PHONY: run test install debian-packages model check lint bench presynthesise clean
 
 # Plain HTTP on this machine: the console's cookies go without the Secure flag (never set this behind HTTPS).
 run: install check model
@@ -71,6 +71,13 @@ bench: install model
 	$(HUB)/bin/python bench/line_bench.py
 	$(HUB)/bin/python bench/console_bench.py
 	$(HUB)/bin/python bench/load.py
+	$(HUB)/bin/python bench/speech_bench.py
+
+# The kiosk's voice for every fixed answer and procedure step, made once into $(DATA_DIR)/speech so that the kiosk
+# speaks them at once: Google's voice when it answers, else the offline one (no internet needed). The first run
+# takes minutes on two cores; later runs skip what is cached. `make run` does not wait for it.
+presynthesise: install
+	$(HUB)/bin/python -m bot.hub.speech.presynthesise --data-dir $(DATA_DIR)
 
 clean:
 	rm -rf .venv models var node_modules

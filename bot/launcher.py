@@ -50,7 +50,7 @@ LINE_VARIABLES = ("LINE_CHANNEL_SECRET", "LINE_CHANNEL_ACCESS_TOKEN", "LINE_API_
 
 
 # The channels `make run` serves unless HUB_CHANNELS says otherwise; one without its secrets is reported off.
-RUN_CHANNELS = "web,widget,line"
+RUN_CHANNELS = "web,widget,kiosk,line"
 
 
 class StackError(RuntimeError):
@@ -470,6 +470,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"hub:     {stack.hub_url}  (health: {stack.hub_url}/health)")
         print(f'web chat API: POST {stack.hub_url}/channels/web/messages  {{"text": "こんにちは"}}')
         print(f"chat widget demo page: {stack.hub_url}/demo/")
+        print(f"voice kiosk (a tablet or PC at city hall): {stack.hub_url}/kiosk/")
         print(f"helpdesk console: {stack.hub_url}/console/")
         print("  (first admin: .venv/hub/bin/python -m bot.console create-admin NAME)")
         print(f"engines: {', '.join(stack.engine_urls.values())} (loopback only, token required)")

@@ -1,4 +1,4 @@
-"""The widget's HTTP side: the WebSocket a page talks through, and the demo city page."""
+"""The widget's HTTP side: the WebSocket a page talks through (the widget's and the kiosk's), and the demo page."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from . import protocol, wording
 from .settings import normal_origin
 
 if TYPE_CHECKING:
-    from . import WidgetChannel
+    from .socket_channel import SocketChannel
 
 logger = logging.getLogger(__name__)
 
@@ -34,10 +34,10 @@ DEMO_POLICY = (
 )
 
 
-class WidgetViews:
-    """Request handlers bound to the widget channel they serve."""
+class SocketViews:
+    """The WebSocket handler bound to the channel it serves (the widget or the kiosk)."""
 
-    def __init__(self, channel: WidgetChannel) -> None:
+    def __init__(self, channel: SocketChannel) -> None:
         self._channel = channel
 
     async def socket(self, request: web.Request) -> web.StreamResponse:
@@ -57,32 +57,38 @@ class WidgetViews:
             page.closed()
         return socket
 
-    async def demo(self, request: web.Request) -> web.Response:
-        """A fictional city page with the widget embedded by one script tag, as a city would do it."""
-        city = html.escape(request.app[CITY].name)
-        page = DEMO_PAGE.read_text(encoding="utf-8").replace("{{city}}", city)
-        return web.Response(text=page, content_type="text/html", headers={"Content-Security-Policy": DEMO_POLICY})
-
-    async def to_demo(self, request: web.Request) -> web.Response:
-        """/demo without the slash."""
-        raise web.HTTPFound("/demo/")
-
     def _origin_allowed(self, request: web.Request) -> bool:
         origin = normal_origin(request.headers.get("Origin", ""))
         if origin is None:
             # Browsers always send Origin with a WebSocket; a request without one is not from a widget page.
             return False
-        if origin in self._channel.settings.allowed_origins:
+        if origin in self._channel.allowed_origins():
             return True
         # Pages the hub serves itself (the demo, the kiosk) always may.
         scheme = origin.split(":", 1)[0]
         return origin == normal_origin(f"{scheme}://{request.host}")
 
 
+class DemoViews:
+    """The demo city page, with the widget embedded."""
+
+    @staticmethod
+    async def demo(request: web.Request) -> web.Response:
+        """A fictional city page with the widget embedded by one script tag, as a city would do it."""
+        city = html.escape(request.app[CITY].name)
+        page = DEMO_PAGE.read_text(encoding="utf-8").replace("{{city}}", city)
+        return web.Response(text=page, content_type="text/html", headers={"Content-Security-Policy": DEMO_POLICY})
+
+    @staticmethod
+    async def to_demo(request: web.Request) -> web.Response:
+        """/demo without the slash."""
+        raise web.HTTPFound("/demo/")
+
+
 class PageConversation:
     """What one open page is doing: which conversation it shows, and its turns."""
 
-    def __init__(self, channel: WidgetChannel, socket: web.WebSocketResponse) -> None:
+    def __init__(self, channel: SocketChannel, socket: web.WebSocketResponse) -> None:
         self._channel = channel
         self._socket = socket
         self._greeted = False
@@ -116,7 +122,7 @@ class PageConversation:
         conversation = None
         if hello.session is not None:
             try:
-                conversation = await core.find(CHANNEL, Session(hello.session))
+                conversation = await core.find(self._channel.name, Session(hello.session))
             except UnknownSession:
                 # Purged after the retention period, or never ours: the page starts afresh and forgets the token.
                 await self._send(protocol.error("session_over", wording.SESSION_OVER))
@@ -139,7 +145,7 @@ class PageConversation:
             {
                 "type": "welcome",
                 "session": session,
-                "opening": [protocol.message(text, ruby) for text in wording.OPENING],
+                "opening": [protocol.message(text, ruby) for text in self._channel.opening],
                 "history": [
                     protocol.message(e.text, ruby, sender=e.sender, replies=e.quick_replies, message_id=e.id)
                     for e in history
@@ -151,9 +157,9 @@ class PageConversation:
     async def _turn(self, frame: protocol.Typed | protocol.Tapped) -> None:
         core = self._channel.core
         if isinstance(frame, protocol.Typed):
-            message = ResidentMessage(CHANNEL, Session(self._token), text=frame.text)
+            message = ResidentMessage(self._channel.name, Session(self._token), text=frame.text)
         else:
-            message = ResidentMessage(CHANNEL, Session(self._token), reply_key=frame.key)
+            message = ResidentMessage(self._channel.name, Session(self._token), reply_key=frame.key)
         await self._send({"type": "typing", "on": True})
         try:
             turn = await core.handle(message)
@@ -165,11 +171,11 @@ class PageConversation:
             await self._send({"type": "typing", "on": False})
             raise protocol.BadFrame("old_button", wording.OLD_BUTTON) from None
         except Exception:
-            logger.exception("widget: a turn failed")
+            logger.exception("%s: a turn failed", self._channel.name)
             await self._send({"type": "typing", "on": False})
             raise protocol.BadFrame("failed", wording.FAILED) from None
         if self._conversation is None:
-            assert turn.session_token is not None, "a new widget conversation always gets a token"
+            assert turn.session_token is not None, "a new conversation on a page always gets a token"
             # Added before anything else is awaited, so the outbox finds this page for the turn's answer.
             self._conversation, self._token = turn.conversation, turn.session_token
             self._channel.pages.add(turn.conversation.id, self._socket)

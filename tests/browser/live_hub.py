@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import sqlite3
 import threading
 from collections.abc import Callable, Coroutine
@@ -18,6 +19,7 @@ from bot.hub.keys import CHANNELS, CORE, OUTBOX, STORE
 from bot.hub.messages import BotMessage
 from channels.widget import WidgetChannel
 from channels.widget.settings import WidgetSettings, normal_origin
+from channels.widget.socket_channel import SocketChannel
 from tests.hub.fake_engine import FakeEngine
 
 T = TypeVar("T")
@@ -26,8 +28,17 @@ T = TypeVar("T")
 class LiveHub:
     """The real hub (web and widget channels, real SQLite) in front of the fake engine, on loopback ports."""
 
-    def __init__(self, data_dir: Path, *, engine_timeout: float) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        engine_timeout: float,
+        channels: tuple[str, ...] | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.engine = FakeEngine()
+        self._channels = channels
+        self._env = env or {}
         self._data_dir = data_dir
         self._engine_timeout = engine_timeout
         self._loop = asyncio.new_event_loop()
@@ -74,17 +85,17 @@ class LiveHub:
         """What reached the engine, in order."""
         return [body["message"] for body in self.engine.received]
 
-    def staff_reply(self, text: str) -> None:
-        """Put a message from staff in the newest widget conversation's outbox, as the handoff console will."""
+    def staff_reply(self, text: str, channel: str = "widget") -> None:
+        """Put a message from staff in the channel's newest conversation's outbox, as the handoff console will."""
 
         with sqlite3.connect(self._data_dir / "hub.db") as db:
             [conversation_id] = db.execute(
-                "select id from conversations where channel = 'widget' order by created_at desc limit 1"
+                "select id from conversations where channel = ? order by created_at desc limit 1", [channel]
             ).fetchone()
 
         async def reply() -> None:
             await self.app[STORE](lambda s: s.enqueue(conversation_id, [BotMessage(text)], sender="staff"))
-            self.app[OUTBOX].notify("widget")
+            self.app[OUTBOX].notify(channel)
 
         self.call(reply())
 
@@ -132,14 +143,18 @@ class LiveHub:
 
         await self.engine.start(serve)  # type: ignore[arg-type]
         settings = self.engine.hub_settings(self._data_dir, timeout=self._engine_timeout)
-        app = create_app(settings, env={})
+        if self._channels is not None:
+            settings = dataclasses.replace(settings, channels=self._channels)
+        app = create_app(settings, env=self._env)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         port = self._runner.addresses[0][1]
         self.url = f"http://127.0.0.1:{port}"
-        await self.widget.ready()
+        for channel in self.app[CHANNELS].on:
+            if isinstance(channel, SocketChannel):
+                await channel.ready()
 
     async def _stop(self) -> None:
         self.engine.release()

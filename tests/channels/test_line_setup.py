@@ -132,7 +132,7 @@ def test_channel_off_is_the_exception_for_a_missing_secret() -> None:
 
 def test_make_run_lists_line_unless_told_otherwise(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("HUB_CHANNELS", raising=False)
-    assert Stack(data_dir=tmp_path, token="t").environments()["hub"]["HUB_CHANNELS"] == "web,widget,line"
+    assert Stack(data_dir=tmp_path, token="t").environments()["hub"]["HUB_CHANNELS"] == "web,widget,kiosk,line"
     monkeypatch.setenv("HUB_CHANNELS", "web")
     assert Stack(data_dir=tmp_path, token="t").environments()["hub"]["HUB_CHANNELS"] == "web"
 

@@ -338,7 +338,7 @@ async def test_without_the_dictionary_messages_still_flow_without_readings(
     def missing() -> None:
         raise FileNotFoundError("system.dic")
 
-    monkeypatch.setattr("channels.widget.Furigana.load", missing)
+    monkeypatch.setattr("channels.widget.socket_channel.Furigana.load", missing)
     hub = await start_hub()
     socket, welcome = await hello(hub)
     assert welcome["opening"][1]["ruby"] == [[OPENING[1], ""]]
