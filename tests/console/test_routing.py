@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import pytest
 from aiohttp.test_utils import TestClient
 
 from bot.hub.keys import STORE
@@ -128,12 +127,10 @@ async def test_an_open_ticket_page_learns_at_once_where_its_ticket_went(desk: De
     assert (await asyncio.wait_for(volunteer_page, 5)).status == 403
 
 
-@pytest.mark.parametrize(
-    "body", [{}, {"to": "admin"}, {"to": ["volunteer"]}, {"to": None}], ids=["missing", "admin", "list", "null"]
-)
-async def test_routing_anywhere_but_staff_or_volunteers_is_refused(desk: Desk, body: dict[str, Any]) -> None:
+async def test_routing_anywhere_but_staff_or_volunteers_is_refused(desk: Desk) -> None:
     staff, csrf = await logged_in(desk, "staff")
-    assert (await send(staff, csrf, 1, body)).status == 400
+    for body in ({}, {"to": "admin"}, {"to": ["volunteer"]}, {"to": None}, ["volunteer"]):
+        assert (await send(staff, csrf, 1, body)).status == 400, body
     assert (await listed(staff))[1] == "staff"
 
 
