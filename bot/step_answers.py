@@ -40,7 +40,7 @@ _TOO_HARD = re.compile(
     r"(難し|むずかし|むつかし|ややこし|複雑)すぎ|もう(無理|むり|ムリ)|お手上げ|ついていけ|さっぱりわから"
 )
 _DONT_KNOW = re.compile(r"わから|分から|わかりません|知らない|しらない|わかんない|わからん")
-_SPACES = re.compile(r"[\s\u3000、。,.!！?？]+")
+_SPACES = re.compile(r"[\s\u3000、。,.!！?？・]+")
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import yaml
 
 from bot.city import CityError, load_city
 from bot.procedure_report import report
-from bot.procedures import PROCEDURE_INTENTS, CatalogError, load_catalog, parse_procedure
+from bot.procedures import PROCEDURE_INTENTS, CatalogError, load_catalog, load_flows, parse_flow, parse_procedure
 
 ROOT = Path(__file__).resolve().parent.parent
 FACTS_PHONE = "0120-95-0178"
@@ -187,3 +187,90 @@ def test_staff_report_shows_each_procedure_as_a_resident_meets_it() -> None:
             assert step.text in text or all(v in text for v in step.devices.values()), step.id
     assert "をご案内します" in text and "[できました | できません" in text
     assert "選択「登録しない」→ 案内を終える" in text
+
+
+# --- shared flows and families ------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def on_flow() -> dict[str, Any]:
+    return yaml.safe_load((ROOT / "data/procedures/child_allowance.yml").read_text(encoding="utf-8"))
+
+
+FLOWS = load_flows()
+
+
+def test_a_procedure_on_a_flow_gets_the_flow_steps_filled_in_with_its_own_put_in(on_flow: dict[str, Any]) -> None:
+    procedure = parse_procedure(on_flow, "child_allowance.yml", flows=FLOWS)
+    ids = [step.id for step in procedure.steps]
+    flow_ids = list(FLOWS["pittari"].step_ids)
+    assert [i for i in ids if i in flow_ids] == flow_ids
+    assert ids.index("check_timing") == ids.index("check_certificate") - 1  # `at` puts it just before
+    search = next(step for step in procedure.steps if step.id == "choose_city")
+    assert "「児童手当」" in search.text and "{" not in search.text
+    sign = next(step for step in procedure.steps if step.id == "sign")
+    assert "受け取る人本人のカード" in sign.text
+    assert "別の人のカード" in sign.problems[0].cause, "the procedure's own problem comes first"
+    assert procedure.prepare[0] == "受け取る人本人のマイナンバーカード" and len(procedure.prepare) == 4
+    assert any("ぴったりサービス" in source.title for source in procedure.sources)
+
+
+def test_a_flow_step_that_needs_an_unfilled_slot_is_left_out(on_flow: dict[str, Any]) -> None:
+    without = copy.deepcopy(on_flow)
+    del without["fill"]["attach"]
+    del without["problems"]["attach"]
+    ids = [step.id for step in parse_procedure(without, "child_allowance.yml", flows=FLOWS).steps]
+    assert "attach" not in ids and "sign" in ids
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        (["flow"], "oss_typo", "no file in data/procedures/flows/"),
+        (["fill", "search_word"], KeyError, "needs 'fill.search_word'"),
+        (["fill", "colour"], "あか", "no slot for"),
+        (["steps", 0, "at"], "nowhere", "steps\\[0\\].at must name where"),
+        (["problems", "nowhere"], [{"cause": "x", "fix": "y"}], "field 'problems' must map step ids"),
+        (
+            ["problems", "sign"],
+            [{"cause": "a", "fix": "b"}, {"cause": "c", "fix": "d"}],
+            "at most 3",
+        ),
+        (["intent"], "pregnant", "not a procedure intent"),
+        (["area"], "ペット", "field 'area'"),
+        (["label"], "とても長いボタンの名前になります", "field 'label'"),
+    ],
+)
+def test_a_broken_flow_procedure_names_file_field_and_fix(
+    on_flow: dict[str, Any], path: list[Any], value: Any, message: str
+) -> None:
+    with pytest.raises(CatalogError, match=message) as error:
+        parse_procedure(mutate(on_flow, path, value), "data/procedures/child_allowance.yml", flows=FLOWS)
+    assert "child_allowance.yml" in str(error.value)
+
+
+def test_a_flow_using_an_undeclared_slot_is_rejected() -> None:
+    data = yaml.safe_load((ROOT / "data/procedures/flows/pittari.yml").read_text(encoding="utf-8"))
+    data["steps"][0]["text"] = "「{city_name}」を選んでください。"
+    with pytest.raises(CatalogError, match="city_name"):
+        parse_flow(data, "flows/pittari.yml")
+    data = yaml.safe_load((ROOT / "data/procedures/flows/pittari.yml").read_text(encoding="utf-8"))
+    data["steps"][0]["needs"] = ["colour"]
+    with pytest.raises(CatalogError, match="needs must list slots"):
+        parse_flow(data, "flows/pittari.yml")
+
+
+def test_a_family_needs_names_that_tell_its_procedures_apart(tmp_path: Path, on_flow: dict[str, Any]) -> None:
+    for path in (ROOT / "data/procedures").glob("*.yml"):
+        (tmp_path / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "flows").mkdir()
+    (tmp_path / "flows/pittari.yml").write_text(
+        (ROOT / "data/procedures/flows/pittari.yml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    twin = {**copy.deepcopy(on_flow), "id": "child_allowance_twin"}
+    (tmp_path / "child_allowance_twin.yml").write_text(yaml.safe_dump(twin, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(CatalogError, match="also a name of"):
+        load_catalog(tmp_path)
+    twin["names"] = ["ふたご"]
+    del twin["area"]
+    (tmp_path / "child_allowance_twin.yml").write_text(yaml.safe_dump(twin, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(CatalogError, match="give this one 'area' and 'names'"):
+        load_catalog(tmp_path)
