@@ -358,14 +358,14 @@ def test_the_menu_comes_in_groups(all_online: Guide) -> None:
 @pytest.mark.parametrize(
     ("intent", "words", "procedure"),
     [
-        ("child_allowance", "保育園の申し込みはネットでできますか", "childcare_application"),
-        ("childcare", "ほいくえんにいれたいんやけど", "childcare_application"),
+        ("child_allowance", "保育園の申し込みはネットでできますか", "childcare"),
+        ("childcare", "ほいくえんにいれたいんやけど", "childcare"),
         ("child_allowance", "2人目が生まれたので児童手当を増やしたい", "child_allowance_revision"),
         ("child_allowance", "児童扶養手当の現況届を出したい", "child_support_allowance_status"),
         ("child_allowance", "児童手当の現況届がとどいた", "child_allowance_status"),
         ("childcare", "保育園の現況届", "childcare_status"),
-        ("pregnancy", "ぼしてちょうをもらいたい", "pregnancy_notification"),
-        ("nlu_fallback", "母子手帳をもらう届け", "pregnancy_notification"),
+        ("pregnancy", "ぼしてちょうをもらいたい", "pregnancy"),
+        ("nlu_fallback", "母子手帳をもらう届け", "pregnancy"),
         ("disaster_certificate", "りさいしょうめいがほしい", "disaster_certificate"),
         ("moving", "引っ越してきたので転入届を出したい", "moving"),
     ],
@@ -393,7 +393,7 @@ def test_a_family_named_without_a_procedure_asks_which_and_a_typed_label_answers
 
 def test_a_family_with_one_procedure_opens_it_without_asking(all_online: Guide) -> None:
     turn = all_online.respond(GuideState(), "pregnancy", text="届けを出したい")
-    assert turn.state.procedure == "pregnancy_notification"
+    assert turn.state.procedure == "pregnancy"
 
 
 def test_a_timing_residents_miss_is_said_before_the_form(all_online: Guide) -> None:

@@ -35,11 +35,11 @@ CHILDREN_AND_DISASTER = {
     "child_allowance_school_fees": "子育て",
     "child_allowance_school_fees_change": "子育て",
     "child_allowance_status": "子育て",
-    "childcare_application": "子育て",
+    "childcare": "子育て",
     "childcare_certification": "子育て",
     "childcare_status": "子育て",
     "child_support_allowance_status": "子育て",
-    "pregnancy_notification": "子育て",
+    "pregnancy": "子育て",
     "disaster_certificate": "災害",
 }
 
@@ -212,6 +212,12 @@ def test_staff_report_shows_each_procedure_as_a_resident_meets_it() -> None:
             assert step.text in text or all(v in text for v in step.devices.values()), step.id
     assert "をご案内します" in text and "[できました | できません" in text
     assert "選択「登録しない」→ 案内を終える" in text
+    city = load_city()
+    for procedure in catalog.values():
+        if procedure.city_key is not None:
+            offered = "ネット可" if city.online_services.get(procedure.city_key) else "窓口のみ"
+            assert f"- {offered}  {procedure.title}  ({procedure.id}.yml;" in text, procedure.id
+    assert "窓口のみ  児童手当の寄附の申出" in text and "ネット可  児童手当の認定請求" in text
 
 
 # --- shared flows and families ------------------------------------------------------------------
