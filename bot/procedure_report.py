@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from bot.city import load_city
 from bot.glossary import load_glossary
-from bot.guide import Guide, GuideState
+from bot.guide import PROCEDURE_ENTITY, Guide, GuideState
 from bot.procedures import CHOICE_END, CHOICE_NEXT, DEVICES, load_catalog
 from bot.wording import load_wording
 
@@ -43,7 +43,7 @@ def report(device: str | None = None) -> str:
         for each in devices if device is None else (device,):
             where = f" — {each}" if each else ""
             state = GuideState(device=each)
-            turn = guide.respond(state, procedure.id)
+            turn = guide.respond(state, procedure.intent, {PROCEDURE_ENTITY: procedure.id})
             lines.append(f"## Opening{where} (as the resident reads it; buttons in [ ])")
             lines += [f"> {text}".replace("\n", "\n> ") for text in map(guide.text_of, turn.replies)]
             lines += ["[" + " | ".join(reply.title for reply in turn.quick_replies) + "]", ""]

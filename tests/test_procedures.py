@@ -218,6 +218,9 @@ def test_staff_report_shows_each_procedure_as_a_resident_meets_it() -> None:
             offered = "ネット可" if city.online_services.get(procedure.city_key) else "窓口のみ"
             assert f"- {offered}  {procedure.title}  ({procedure.id}.yml;" in text, procedure.id
     assert "窓口のみ  児童手当の寄附の申出" in text and "ネット可  児童手当の認定請求" in text
+    assert "「保育の支給認定の申請」をご案内します" in text, (
+        "a procedure of a family opens itself, not the question which"
+    )
 
 
 # --- shared flows and families ------------------------------------------------------------------
