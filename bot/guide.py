@@ -302,7 +302,14 @@ class Guide:
         if procedure.asks_device and state.device is None:
             replies.append(Reply("guide_ask_device"))
             return Turn(tuple(replies), DEVICE_REPLIES, replace(state, awaiting="device"))
-        return self._show_step(state, replies)
+        turn = self._show_step(state, replies)
+        if procedure.area is not None:
+            # Who may apply (本人 only, 保護者, a 代理人 at the desk), said after the summary when the turn has room.
+            at = len(procedure.urgent) + 1
+            who = [*turn.replies[:at], Reply("guide_for_whom", params={"who": procedure.for_whom}), *turn.replies[at:]]
+            if self._fits(who):
+                turn = replace(turn, replies=tuple(who))
+        return turn
 
     def _answer_device(self, state: GuideState, intent: str, unknown_device: bool) -> Turn:
         if state.device is not None and intent == "inform_device" and not unknown_device:

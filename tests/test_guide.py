@@ -396,6 +396,12 @@ def test_a_family_with_one_procedure_opens_it_without_asking(all_online: Guide) 
     assert turn.state.procedure == "pregnancy"
 
 
+def test_who_may_apply_is_said_in_the_opening(all_online: Guide) -> None:
+    for procedure in (p for p in all_online.catalog.values() if p.area is not None):
+        turn = all_online.respond(GuideState(), procedure.intent, {"procedure_id": procedure.id}, text="おねがいします")
+        assert f"申請する人：{procedure.for_whom}" in texts(turn), procedure.id
+
+
 def test_a_timing_residents_miss_is_said_before_the_form(all_online: Guide) -> None:
     claim = [step.text for step in all_online.catalog["child_allowance"].steps]
     assert any("15日以内" in text for text in claim[:3])
