@@ -104,7 +104,7 @@ def test_a_device_slot_holding_an_unknown_name_is_read_as_no_device() -> None:
 def test_a_procedure_button_opens_that_procedure_of_its_family() -> None:
     payload = '/child_allowance{"procedure_id":"child_allowance_revision"}'
     entities = [{"entity": "procedure_id", "value": "child_allowance_revision"}]
-    dispatcher, events = run(ActionGuide(), tracker("child_allowance", {}, entities, text=payload))
+    _, events = run(ActionGuide(), tracker("child_allowance", {}, entities, text=payload))
     slots = {event["name"]: event["value"] for event in events}
     assert slots["procedure"] == "child_allowance_revision"
     asked, _ = run(ActionGuide(), tracker("child_allowance", {}, text="児童手当の手続き"))
