@@ -17,11 +17,12 @@ from bot.city import JAPAN, City
 from bot.contacts import ContactReply, contact_replies, desk_is_open, handoff_intro
 from bot.glossary import terms_to_explain
 from bot.plain_japanese import MAX_MESSAGES_PER_TURN, MAX_TURN_CHARS
-from bot.procedures import CHOICE_END, CHOICE_NEXT, Procedure, ProcedureStep, StepChoice
+from bot.procedures import CHOICE_END, CHOICE_NEXT, Procedure, ProcedureStep, StepChoice, family
 from bot.quick_replies import (
     CHOICE_STEP_TAIL,
     DEVICE_NAMES,
     DEVICE_REPLIES,
+    MENU_ALIASES,
     MENU_BACK,
     MENU_GROUPS,
     MENU_REPLIES,
@@ -30,11 +31,14 @@ from bot.quick_replies import (
     STEP_REPLIES,
     YES_NO_REPLIES,
     QuickReply,
+    start,
 )
 from bot.step_answers import (
     StepAnswer,
     asked_term,
     is_button_payload,
+    longest_match,
+    normalized,
     read_step_answer,
     says_not,
     says_stop,
@@ -44,6 +48,15 @@ from bot.wording import render
 
 MAX_STEP_FAILURES = 2
 MAX_FALLBACKS = 2
+# The entity a button sends to open one procedure of an intent that finds several.
+PROCEDURE_ENTITY = "procedure_id"
+# What a resident hears when an intent finds several procedures and their words named none.
+FAMILY_NAMES = {
+    "child_allowance": "子どもの手当",
+    "childcare": "保育園",
+    "nursing_care": "介護保険",
+    "car_ownership": "車",
+}
 __all__ = [
     "DEVICE_NAMES",
     "DEVICE_REPLIES",
@@ -78,8 +91,8 @@ class GuideState:
     device: str | None = None
     step_failures: int = 0
     fallbacks: int = 0
-    awaiting: str | None = None  # "device", "switch" or "resume": what the last question was
-    pending_procedure: str | None = None
+    awaiting: str | None = None  # "device", "switch", "resume" or "pick": what the last question was
+    pending_procedure: str | None = None  # the procedure to switch to, or the intent whose procedures were offered
     explained_terms: tuple[str, ...] = ()
     returning: bool = False
     handoff_reason: str | None = None
@@ -145,9 +158,48 @@ class Guide:
             state = replace(state, device=named)
         if intent != "nlu_fallback":
             state = replace(state, fallbacks=0)
-        return self._within_limits(self._decide(state, intent, text, unknown_device, redacted))
+        wanted = self.wanted(state, intent, text, entities.get(PROCEDURE_ENTITY))
+        return self._within_limits(self._decide(state, intent, text, unknown_device, redacted, wanted))
 
-    def _decide(self, state: GuideState, intent: str, text: str, unknown_device: bool, redacted: bool) -> Turn:
+    # --- which procedure the resident means ------------------------------------------
+    def wanted(self, state: GuideState, intent: str, text: str, chosen: str | None = None) -> str | None:
+        """The procedure the resident names: by a button, or by the longest of all procedures' names in their words.
+
+        Names are read only when the model's intent finds named procedures (or it understood nothing),
+        so 「引っ越してきた」 said about moving stays a moving question. A tie goes to the intent's own family.
+        """
+        if chosen in self.catalog:
+            return chosen
+        named_family = any(procedure.names for procedure in family(self.catalog, intent))
+        if not text or is_button_payload(text) or not (named_family or intent == "nlu_fallback"):
+            return None
+        if intent == "nlu_fallback" and state.procedure is not None:
+            return None  # inside a step unknown words are answers to it, not a new topic
+        words = normalized(text)
+        offered = state.pending_procedure if state.awaiting == "pick" else None
+        scored = [
+            (
+                longest_match((*procedure.names, *((procedure.button,) if procedure.intent == offered else ())), words),
+                procedure.intent == intent,
+                -index,
+                procedure.id,
+            )
+            for index, procedure in enumerate(self.catalog.values())
+        ]
+        best = max(scored)
+        return best[3] if best[0] > 0 else None
+
+    def _pick(self, state: GuideState, intent: str) -> Turn:
+        """An intent that finds several procedures, with nothing said to choose: ask which, one button each."""
+        members = family(self.catalog, intent)
+        buttons = tuple(QuickReply(p.button, start(p.intent, p.id)) for p in members)
+        name = FAMILY_NAMES.get(intent) or members[0].area or members[0].title
+        asked = state if state.procedure is not None else replace(state, awaiting="pick", pending_procedure=intent)
+        return Turn((Reply("guide_pick", params={"family": name}),), (*buttons, MENU_BACK, PERSON), asked)
+
+    def _decide(
+        self, state: GuideState, intent: str, text: str, unknown_device: bool, redacted: bool, wanted: str | None
+    ) -> Turn:
         if redacted:
             # The hub removed a typed number: say so and ask the same question again, never change topic.
             return self._ask_again(state, [Reply("guide_redacted")])
@@ -157,6 +209,11 @@ class Guide:
             return self._stop(state) if state.procedure else self._menu(state, [Reply("guide_menu")])
         if text and not is_button_payload(text) and says_too_hard(text):
             return self.offer_person(state, "too_hard")
+        if state.awaiting == "pick":
+            # The answer to 「どの手続きですか」: a button or a name opens it; anything else is read afresh.
+            state = replace(state, awaiting=None, pending_procedure=None)
+            if wanted is not None:
+                return self._start(state, wanted)
         at_step = state.procedure is not None and state.awaiting is None and not state.returning
         if at_step and text and not is_button_payload(text):
             # The step reads the words first: 「電話がつながらない」 names its known problem, even when the
@@ -183,13 +240,17 @@ class Guide:
             return self._volunteer(state)
         if intent == "show_menu":
             return self._show_menu(state, text)
-        if intent == "nlu_fallback":
+        if intent == "nlu_fallback" and wanted is None:
             return self._fallback(state, unknown_device)
-        if intent in self.catalog:
-            if at_step and intent not in (state.procedure, "card_lost") and text and says_not(text):
+        members = family(self.catalog, intent)
+        if wanted is not None or members:
+            target = wanted or (members[0].id if len(members) == 1 else None)
+            if at_step and target not in (state.procedure, "card_lost") and text and says_not(text):
                 # 「ひっこしはしてないです」 names a topic only to deny it: an answer, not a request.
                 return self._show_step(state, [Reply("guide_answer_unclear")])
-            return self._procedure_requested(state, intent)
+            if target is None:
+                return self._pick(state, intent)
+            return self._procedure_requested(state, target)
         if state.procedure is None:
             return self._without_procedure(state, intent)
         if state.awaiting == "device":
@@ -223,6 +284,9 @@ class Guide:
         if procedure.city_key and not self.city.online_services.get(procedure.city_key, False):
             replies.append(Reply("guide_not_online", params={"city": self.city.name}))
             replies.extend(_reply(contact) for contact in contact_replies(self.city, ("city_helpdesk",), self.clock()))
+            if procedure.bring:
+                items = "\n".join(f"・{item}" for item in procedure.bring)
+                replies.append(Reply("guide_bring", params={"items": items}))
             return Turn(tuple(replies), MENU_REPLIES, replace(state, procedure=None))
         replies.append(Reply("guide_prepare", params={"items": "\n".join(f"・{item}" for item in procedure.prepare)}))
         state = replace(
@@ -238,7 +302,14 @@ class Guide:
         if procedure.asks_device and state.device is None:
             replies.append(Reply("guide_ask_device"))
             return Turn(tuple(replies), DEVICE_REPLIES, replace(state, awaiting="device"))
-        return self._show_step(state, replies)
+        turn = self._show_step(state, replies)
+        if procedure.area is not None:
+            # Who may apply (本人 only, 保護者, a 代理人 at the desk), said after the summary when the turn has room.
+            at = len(procedure.urgent) + 1
+            who = [*turn.replies[:at], Reply("guide_for_whom", params={"who": procedure.for_whom}), *turn.replies[at:]]
+            if self._fits(who):
+                turn = replace(turn, replies=tuple(who))
+        return turn
 
     def _answer_device(self, state: GuideState, intent: str, unknown_device: bool) -> Turn:
         if state.device is not None and intent == "inform_device" and not unknown_device:
@@ -432,7 +503,8 @@ class Guide:
         return Turn(tuple(replies), MENU_REPLIES, state)
 
     def _show_menu(self, state: GuideState, text: str) -> Turn:
-        group = next((key for key in MENU_GROUPS if f'"{key}"' in text), None)
+        group = next((key for key in (*MENU_GROUPS, *MENU_ALIASES) if f'"{key}"' in text), None)
+        group = MENU_ALIASES.get(group or "", group)
         if group is None:
             return self._menu(state, [Reply("guide_menu")])
         title, buttons = MENU_GROUPS[group]

@@ -1,7 +1,8 @@
 """The staff report: every procedure as a resident meets it (`python -m bot.procedures report`).
 
-A city reviews the wording here: each opening exactly as sent (with its buttons), each step with
-its plainer wording, choices and known problems, and each ending, for every device branch.
+A city reviews the wording here: first a list of every procedure with whether this city takes it
+online (`online_services` in config/city.yml), then each opening exactly as sent (with its buttons),
+each step with its plainer wording, choices and known problems, and each ending, for every device branch.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from dataclasses import replace
 
 from bot.city import load_city
 from bot.glossary import load_glossary
-from bot.guide import Guide, GuideState
+from bot.guide import PROCEDURE_ENTITY, Guide, GuideState
 from bot.procedures import CHOICE_END, CHOICE_NEXT, DEVICES, load_catalog
 from bot.wording import load_wording
 
@@ -20,14 +21,29 @@ def report(device: str | None = None) -> str:
     city = load_city()
     online = replace(city, online_services=dict.fromkeys(city.online_services, True))
     guide = Guide(load_catalog(), online, load_glossary(), load_wording())
-    lines: list[str] = []
+    lines = ["# 手続きの一覧(この市がネットで受けるか)", ""]
+    for procedure in guide.catalog.values():
+        offered = (
+            "—"
+            if procedure.city_key is None
+            else ("ネット可" if city.online_services.get(procedure.city_key) else "窓口のみ")
+        )
+        where = f"{procedure.area or '-'} / {procedure.intent}" + (
+            f" / flow {procedure.flow}" if procedure.flow else ""
+        )
+        lines.append(f"- {offered}  {procedure.title}  ({procedure.id}.yml; {where})")
+    lines += [
+        "",
+        "(— はネット申請の設定がない手続きです。窓口のみの手続きは、窓口と受付時間、持ち物を案内します。)",
+        "",
+    ]
     for procedure in guide.catalog.values():
         lines += [f"# {procedure.title}  ({procedure.id}.yml)", ""]
         devices: tuple[str | None, ...] = DEVICES if procedure.asks_device else (None,)
         for each in devices if device is None else (device,):
             where = f" — {each}" if each else ""
             state = GuideState(device=each)
-            turn = guide.respond(state, procedure.id)
+            turn = guide.respond(state, procedure.intent, {PROCEDURE_ENTITY: procedure.id})
             lines.append(f"## Opening{where} (as the resident reads it; buttons in [ ])")
             lines += [f"> {text}".replace("\n", "\n> ") for text in map(guide.text_of, turn.replies)]
             lines += ["[" + " | ".join(reply.title for reply in turn.quick_replies) + "]", ""]
@@ -41,5 +57,7 @@ def report(device: str | None = None) -> str:
                     lines.append(f"   できないとき: {problem.cause} → {problem.fix}")
             ending = procedure.ending_for(each)
             lines += [f"   おわり: {ending.summary} {ending.next}", ""]
+        if procedure.bring:
+            lines.append(f"窓口に持っていくもの: {'、'.join(procedure.bring)}")
         lines += [f"help: {', '.join(procedure.help)} / checked {procedure.checked}", ""]
     return "\n".join(lines)

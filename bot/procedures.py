@@ -36,6 +36,8 @@ PROCEDURE_INTENTS = (
     "health_insurance",
     "bank_account",
     "child_allowance",
+    "childcare",
+    "pregnancy",
     "nursing_care",
     "disaster_certificate",
     "moving",

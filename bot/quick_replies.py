@@ -43,7 +43,14 @@ def _group(key: str) -> str:
     return f'/show_menu{{"menu_group":"{key}"}}'
 
 
+def start(intent: str, procedure: str | None = None) -> str:
+    """The payload that opens a procedure: its intent, and the procedure when the intent finds several."""
+    return f"/{intent}" if procedure is None else f'/{intent}{{"procedure_id":"{procedure}"}}'
+
+
 # The menu shows a few groups at a time; a senior reads one short list, not ten buttons.
+# Groups follow the areas residents think in (カード, マイナポータル, 子育て, then 介護・災害・車 and the rest);
+# an intent that finds several procedures (児童手当, 介護, 車) asks which one next.
 MENU_GROUPS: dict[str, tuple[str, tuple[QuickReply, ...]]] = {
     "card": (
         "カードのこと",
@@ -52,36 +59,41 @@ MENU_GROUPS: dict[str, tuple[str, tuple[QuickReply, ...]]] = {
             QuickReply("カードを受け取る", "/card_receive"),
             QuickReply("カードの更新", "/card_renew"),
             QuickReply("カードをなくした", "/card_lost"),
+            QuickReply("暗証番号を忘れた", "/pin_forgot"),
         ),
     ),
     "login": (
-        "暗証番号・ログイン",
+        "マイナポータル",
         (
-            QuickReply("暗証番号を忘れた", "/pin_forgot"),
             QuickReply("ログインできない", "/portal_login"),
             QuickReply("スマホにカードを入れる", "/smartphone_cert"),
-        ),
-    ),
-    "money": (
-        "保険証・口座・税金",
-        (
             QuickReply("保険証の登録", "/health_insurance"),
             QuickReply("公金受取口座", "/bank_account"),
             QuickReply("確定申告", "/tax_filing"),
         ),
     ),
-    "city": (
-        "くらしの手続き",
+    "kids": (
+        "子育て",
         (
-            QuickReply("引っ越し", "/moving"),
-            QuickReply("コンビニで証明書", "/convenience_store"),
-            QuickReply("児童手当", "/child_allowance"),
+            QuickReply("児童手当", start("child_allowance")),
+            QuickReply("児童扶養手当", start("child_allowance", "child_support_allowance_status")),
+            QuickReply("保育園", start("childcare")),
+            QuickReply("妊娠の届出", start("pregnancy")),
+        ),
+    ),
+    "city": (
+        "介護・災害・車など",
+        (
             QuickReply("介護の申請", "/nursing_care"),
             QuickReply("罹災証明書", "/disaster_certificate"),
             QuickReply("車の手続き", "/car_ownership"),
+            QuickReply("引っ越し", "/moving"),
+            QuickReply("コンビニで証明書", "/convenience_store"),
         ),
     ),
 }
+# Older names of groups (training data, saved buttons) and the group that took them in.
+MENU_ALIASES = {"money": "login"}
 MENU_REPLIES = (
     QuickReply("カードをなくした", "/card_lost"),
     *(QuickReply(title, _group(key)) for key, (title, _) in MENU_GROUPS.items()),

@@ -78,7 +78,7 @@ def says_not(text: str) -> bool:
 
 
 def _matches(words: tuple[str, ...], text: str) -> bool:
-    return _longest_match(words, text) > 0
+    return longest_match(words, text) > 0
 
 
 def _found(word: str, text: str) -> bool:
@@ -89,7 +89,7 @@ def _found(word: str, text: str) -> bool:
     return word in text
 
 
-def _longest_match(words: tuple[str, ...], text: str) -> int:
+def longest_match(words: tuple[str, ...], text: str) -> int:
     """The length of the longest of these words found in the text (0 when none is)."""
     return max(
         (len(normalized(word)) for word in words if normalized(word) and _found(normalized(word), text)), default=0
@@ -115,7 +115,7 @@ def read_step_answer(text: str, step: ProcedureStep, glossary: dict[str, str]) -
     if _DONT_KNOW.search(words) and not asks_term:
         return None  # 「わからない」 asks for the plainer wording, whatever else it contains
     # The longest word wins, so 「えいすうじ」 picks 英数字 over 数字 and 「してない」 beats 「した」.
-    scored = [(_longest_match((choice.label, *choice.words), words), choice) for choice in step.choices]
+    scored = [(longest_match((choice.label, *choice.words), words), choice) for choice in step.choices]
     best = max(scored, key=lambda item: item[0], default=(0, None))
     if best[1] is not None and best[0] > 0:
         return StepAnswer(choice=best[1])

@@ -258,13 +258,16 @@ def test_every_step_meets_every_kind_of_answer(kind: str, clock: str) -> None:
 def test_every_opening_keeps_the_limits(intent: str, clock: str) -> None:
     guide = GUIDES[clock]
     procedure = CATALOG[intent]
-    turn = guide.respond(GuideState(), intent, text="おねがいします")
+    opened = {"procedure_id": intent}  # as its button opens it: its intent and, for a family, its id
+    turn = guide.respond(GuideState(), procedure.intent, opened, text="おねがいします")
     texts = within_limits(guide, turn, intent)
     assert procedure.summary in texts[len(procedure.urgent)]
     for device in DEVICES if procedure.asks_device else ():
         answered = guide.respond(turn.state, "inform_device", {"device": device}, text=device)
         within_limits(guide, answered, (intent, device))
-    switched = guide.respond(GuideState(procedure="moving" if intent != "moving" else "card_apply"), intent)
+    switched = guide.respond(
+        GuideState(procedure="moving" if intent != "moving" else "card_apply"), procedure.intent, opened
+    )
     within_limits(guide, switched, intent)
 
 

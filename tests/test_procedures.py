@@ -23,9 +23,34 @@ def good() -> dict[str, Any]:
     return yaml.safe_load((ROOT / "data/procedures/portal_login.yml").read_text(encoding="utf-8"))
 
 
+# The 子育て 15 and the 罹災証明書 of the national list of 31 (facts §5.6.0), by file.
+CHILDREN_AND_DISASTER = {
+    "child_allowance": "子育て",
+    "child_allowance_revision": "子育て",
+    "child_allowance_change": "子育て",
+    "child_allowance_end": "子育て",
+    "child_allowance_unpaid": "子育て",
+    "child_allowance_donation": "子育て",
+    "child_allowance_donation_change": "子育て",
+    "child_allowance_school_fees": "子育て",
+    "child_allowance_school_fees_change": "子育て",
+    "child_allowance_status": "子育て",
+    "childcare": "子育て",
+    "childcare_certification": "子育て",
+    "childcare_status": "子育て",
+    "child_support_allowance_status": "子育て",
+    "pregnancy": "子育て",
+    "disaster_certificate": "災害",
+}
+
+
 def test_catalog_has_every_procedure_intent() -> None:
     catalog = load_catalog()
-    assert sorted(catalog) == sorted(PROCEDURE_INTENTS)
+    assert {procedure.intent for procedure in catalog.values()} == set(PROCEDURE_INTENTS)
+    assert {key: catalog[key].area for key in CHILDREN_AND_DISASTER} == CHILDREN_AND_DISASTER
+    city = load_city()
+    for key in CHILDREN_AND_DISASTER:
+        assert catalog[key].flow == "pittari" and catalog[key].city_key == key in city.online_services, key
     for procedure in catalog.values():
         assert procedure.sources and procedure.checked <= datetime.date.today()
         assert procedure.steps
@@ -187,6 +212,15 @@ def test_staff_report_shows_each_procedure_as_a_resident_meets_it() -> None:
             assert step.text in text or all(v in text for v in step.devices.values()), step.id
     assert "をご案内します" in text and "[できました | できません" in text
     assert "選択「登録しない」→ 案内を終える" in text
+    city = load_city()
+    for procedure in catalog.values():
+        if procedure.city_key is not None:
+            offered = "ネット可" if city.online_services.get(procedure.city_key) else "窓口のみ"
+            assert f"- {offered}  {procedure.title}  ({procedure.id}.yml;" in text, procedure.id
+    assert "窓口のみ  児童手当の寄附の申出" in text and "ネット可  児童手当の認定請求" in text
+    assert "「保育の支給認定の申請」をご案内します" in text, (
+        "a procedure of a family opens itself, not the question which"
+    )
 
 
 # --- shared flows and families ------------------------------------------------------------------
@@ -265,7 +299,11 @@ def test_a_family_needs_names_that_tell_its_procedures_apart(tmp_path: Path, on_
     (tmp_path / "flows/pittari.yml").write_text(
         (ROOT / "data/procedures/flows/pittari.yml").read_text(encoding="utf-8"), encoding="utf-8"
     )
-    twin = {**copy.deepcopy(on_flow), "id": "child_allowance_twin"}
+    twin = {**copy.deepcopy(on_flow), "id": "child_allowance_twin", "names": ["ふたご"]}
+    (tmp_path / "child_allowance_twin.yml").write_text(yaml.safe_dump(twin, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(CatalogError, match="at most 11 buttons"):
+        load_catalog(tmp_path)
+    twin = {**copy.deepcopy(on_flow), "id": "child_allowance_twin", "intent": "pregnancy"}
     (tmp_path / "child_allowance_twin.yml").write_text(yaml.safe_dump(twin, allow_unicode=True), encoding="utf-8")
     with pytest.raises(CatalogError, match="also a name of"):
         load_catalog(tmp_path)
