@@ -11,8 +11,17 @@ import pytest
 import yaml
 
 from bot.city import CityError, load_city
+from bot.plain_japanese import check_message
 from bot.procedure_report import report
-from bot.procedures import PROCEDURE_INTENTS, CatalogError, load_catalog, load_flows, parse_flow, parse_procedure
+from bot.procedures import (
+    PROCEDURE_INTENTS,
+    CatalogError,
+    all_texts,
+    load_catalog,
+    load_flows,
+    parse_flow,
+    parse_procedure,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 FACTS_PHONE = "0120-95-0178"
@@ -312,3 +321,26 @@ def test_a_family_needs_names_that_tell_its_procedures_apart(tmp_path: Path, on_
     (tmp_path / "child_allowance_twin.yml").write_text(yaml.safe_dump(twin, allow_unicode=True), encoding="utf-8")
     with pytest.raises(CatalogError, match="give this one 'area' and 'names'"):
         load_catalog(tmp_path)
+
+
+def test_the_oss_flow_expands_for_a_car_procedure_and_its_wording_is_plain() -> None:
+    garage = {
+        "id": "car_garage",
+        "intent": "car_ownership",
+        "area": "車",
+        "names": ["車庫証明"],
+        "title": "車庫証明",
+        "summary": "車を置く場所の証明を、ネットで申請します。",
+        "for_whom": "車の持ち主です。",
+        "flow": "oss",
+        "fill": {"form_name": "保管場所証明", "fees": "手数料"},
+        "done": {"summary": "申請を送りました。", "next": "標章は警察署で受け取ります。"},
+        "help": ["city_helpdesk"],
+        "sources": [{"url": "https://www.pref.niigata.lg.jp/site/kenkei/tetuzuki-syako-oss-oss.html", "title": "x"}],
+        "checked": datetime.date(2026, 11, 29),
+    }
+    procedure = parse_procedure(garage, "car_garage.yml", flows=FLOWS)
+    ids = [step.id for step in procedure.steps]
+    assert ids[0] == "check_kei" and "pay" in ids and "attach" not in ids
+    assert any("「保管場所証明」" in step.text for step in procedure.steps)
+    assert [(where, b) for where, text in all_texts(procedure) for b in check_message(text)] == []

@@ -99,3 +99,13 @@ def test_an_unknown_phone_name_never_reaches_the_device_slot() -> None:
 def test_a_device_slot_holding_an_unknown_name_is_read_as_no_device() -> None:
     state = state_from_slots(tracker("affirm", {"procedure": "moving", "device": "ABC", "step": 1.0}))
     assert state.device is None and state.procedure == "moving"
+
+
+def test_a_procedure_button_opens_that_procedure_of_its_family() -> None:
+    payload = '/child_allowance{"procedure_id":"child_allowance_revision"}'
+    entities = [{"entity": "procedure_id", "value": "child_allowance_revision"}]
+    _, events = run(ActionGuide(), tracker("child_allowance", {}, entities, text=payload))
+    slots = {event["name"]: event["value"] for event in events}
+    assert slots["procedure"] == "child_allowance_revision"
+    asked, _ = run(ActionGuide(), tracker("child_allowance", {}, text="児童手当の手続き"))
+    assert asked.messages[-1]["response"] == "guide_pick" and len(asked.messages[-1]["buttons"]) <= 13
