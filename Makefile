@@ -11,6 +11,7 @@ export PYTHONPATH := $(CURDIR)
 TRAINING_DATA := data/nlu data/rules.yml
 # Tests that need Rasa run in the engine environment; the hub's, and the end-to-end ones, in the hub's.
 ENGINE_TESTS := tests/nlu tests/actions tests/engine tests/test_procedures.py tests/test_guide.py \
+	tests/test_care_and_car_procedures.py \
 	tests/test_plain_japanese.py tests/test_domain.py tests/scripts
 HUB_TESTS := tests/hub tests/channels tests/browser tests/test_privacy.py tests/test_volunteer_sessions.py tests/test_phone_numbers.py \
 	tests/test_launcher.py tests/e2e tests/console

@@ -305,9 +305,8 @@ def test_a_family_needs_names_that_tell_its_procedures_apart(tmp_path: Path, on_
     for path in (ROOT / "data/procedures").glob("*.yml"):
         (tmp_path / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
     (tmp_path / "flows").mkdir()
-    (tmp_path / "flows/pittari.yml").write_text(
-        (ROOT / "data/procedures/flows/pittari.yml").read_text(encoding="utf-8"), encoding="utf-8"
-    )
+    for path in (ROOT / "data/procedures/flows").glob("*.yml"):
+        (tmp_path / "flows" / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
     twin = {**copy.deepcopy(on_flow), "id": "child_allowance_twin", "names": ["ふたご"]}
     (tmp_path / "child_allowance_twin.yml").write_text(yaml.safe_dump(twin, allow_unicode=True), encoding="utf-8")
     with pytest.raises(CatalogError, match="at most 11 buttons"):

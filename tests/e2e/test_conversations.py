@@ -34,7 +34,7 @@ OPENERS = {
     "moving": "引っ越しの転出届をネットで出したいです",
     "convenience_store": "コンビニで住民票を取りたいです",
     "tax_filing": "確定申告をマイナンバーカードでしたいです",
-    "car_ownership": "車の登録の手続きをマイナンバーカードでしたい",
+    "car_ownership": "車庫証明をネットで申請したいです",
 }
 PROGRESS = re.compile(r"手順 (\d+)つめ（全部で(\d+)）")
 
