@@ -58,10 +58,10 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._sessions: OrderedDict[str, StoredSession] = OrderedDict()
         self.engine.hide_parameters = True
         if self.engine.dialect.name == "sqlite":
             self._keep_sqlite_connections_open()
+        self._sessions: OrderedDict[str, StoredSession] = OrderedDict()
 
     def _keep_sqlite_connections_open(self) -> None:
         """Pool SQLite connections (SQLAlchemy 1.4 opens and closes one per session) and put the file in WAL.
