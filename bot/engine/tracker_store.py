@@ -58,8 +58,9 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.engine.hide_parameters = True
-        if self.engine.dialect.name == "sqlite":
+        rasas_engine: Any = self.engine  # type: ignore[has-type]
+        rasas_engine.hide_parameters = True
+        if rasas_engine.dialect.name == "sqlite":
             self._keep_sqlite_connections_open()
         self._sessions: OrderedDict[str, StoredSession] = OrderedDict()
 
