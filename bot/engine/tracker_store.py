@@ -25,13 +25,14 @@ class StoredSession:
     """The rows of one conversation's latest session already read, as Rasa's query would return them."""
 
     last_row_id: int = 0
+    last_row_data: str = ""
     # (timestamp, type name, event as a dict) per row, in row order.
     rows: list[tuple[float, str, dict[str, Any]]] = field(default_factory=list)
 
-    def add(self, row_id: int, timestamp: float, type_name: str, data: dict[str, Any]) -> None:
+    def add(self, row_id: int, timestamp: float, type_name: str, data: str) -> None:
         """Keep a newly read row; a session start drops rows older than it, which Rasa's query leaves out."""
-        self.last_row_id = row_id
-        self.rows.append((timestamp, type_name, data))
+        self.last_row_id, self.last_row_data = row_id, data
+        self.rows.append((timestamp, type_name, json.loads(data)))
         if type_name == SessionStarted.type_name:
             self.rows = [row for row in self.rows if row[0] >= timestamp]
 
@@ -107,23 +108,33 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
         """The latest session's events, reading only the rows stored since this engine last read them.
 
         Rasa reads and parses every event of the session on every turn, which grows with the conversation. Rows
-        are only ever appended, in id order (one turn of a conversation at a time, under its lock), so the rows
-        after the last one read are the only new ones, whichever engine wrote them.
+        are only appended, in id order (one turn of a conversation at a time, under its lock), so the rows
+        after the last one read are the only new ones, whichever engine wrote them. The last row read is read
+        again and compared: when it changed or is gone (rows rewritten or deleted by hand, such as a test that
+        moves a conversation into the past), everything is read again.
         """
         kept = self._sessions.pop(sender_id, None) or StoredSession()
-        with self.session_scope() as session:
-            rows = (
-                session.query(self.SQLEvent.id, self.SQLEvent.timestamp, self.SQLEvent.type_name, self.SQLEvent.data)
-                .filter(self.SQLEvent.sender_id == sender_id, self.SQLEvent.id > kept.last_row_id)
-                .order_by(self.SQLEvent.id)
-                .all()
-            )
+        rows = self._rows_from(sender_id, kept.last_row_id)
+        if kept.last_row_id and (not rows or rows[0][0] != kept.last_row_id or rows[0][3] != kept.last_row_data):
+            kept = StoredSession()
+            rows = self._rows_from(sender_id, 0)
         for row_id, timestamp, type_name, data in rows:
-            kept.add(row_id, timestamp, type_name, json.loads(data))
+            if row_id > kept.last_row_id:
+                kept.add(row_id, timestamp, type_name, data)
         self._sessions[sender_id] = kept
         while len(self._sessions) > KEPT_CONVERSATIONS:
             self._sessions.popitem(last=False)
         return kept.events()
+
+    def _rows_from(self, sender_id: str, first_row_id: int) -> list[Any]:
+        """The conversation's rows (id, timestamp, type name, data as stored) from `first_row_id` on, in order."""
+        with self.session_scope() as session:
+            return (
+                session.query(self.SQLEvent.id, self.SQLEvent.timestamp, self.SQLEvent.type_name, self.SQLEvent.data)
+                .filter(self.SQLEvent.sender_id == sender_id, self.SQLEvent.id >= first_row_id)
+                .order_by(self.SQLEvent.id)
+                .all()
+            )
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Write the events of the tracker that are not stored yet, in one statement."""

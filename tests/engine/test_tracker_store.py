@@ -110,3 +110,18 @@ def test_two_engines_taking_turns_read_what_rasa_reads_after_each_turn(tmp_path:
             read = asyncio.run(reader.retrieve("web:long"))
             assert read is not None and list(read.events) == list(expected.events), f"turn {number}"
     assert [event.type_name for event in expected.events][:2] == ["session_started", "action"]
+
+
+def test_rows_rewritten_behind_the_engines_back_are_read_again(tmp_path: Path) -> None:
+    # As tests/e2e/test_conversations.py moves a conversation three days into the past to expire its session.
+    ours, rasas = stores(tmp_path)
+    asyncio.run(ours.save(DialogueStateTracker.from_events("web:old", first_turn(), DOMAIN.slots)))
+    assert asyncio.run(ours.retrieve("web:old")) is not None
+    with sqlite3.connect(tmp_path / "tracker.db") as db:
+        db.execute(
+            "update events set timestamp = timestamp - 259200,"
+            " data = json_set(data, '$.timestamp', json_extract(data, '$.timestamp') - 259200)"
+        )
+    read, expected = asyncio.run(ours.retrieve("web:old")), asyncio.run(rasas.retrieve("web:old"))
+    assert read is not None and expected is not None
+    assert [event.timestamp for event in read.events] == [event.timestamp for event in expected.events]
