@@ -6,6 +6,10 @@ writes the engine's CPU time per turn (what the turn costs, whatever else runs o
 of samples under each function that matters for a turn to
 bench/results/profile_<label>.json (and the raw collapsed stacks beside it, gzipped).
 Run with the hub environment: `.venv/hub/bin/python bench/profile_engine.py --label after`.
+
+With `--long`, one conversation of LONG_TURNS turns instead: the engine's CPU time per turn and its profile over
+turns 3-12 and over the last ten turns, to show what grows with a conversation's length
+(bench/results/profile_long_<label>.json).
 """
 
 from __future__ import annotations
@@ -14,12 +18,15 @@ import argparse
 import gzip
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -32,6 +39,10 @@ PY_SPY = ROOT / ".venv" / "engine" / "bin" / "py-spy"
 RESULTS = ROOT / "bench" / "results"
 CONCURRENCY = 10
 TURNS = 400
+LONG_TURNS = 200
+# Turns of the long conversation whose engine CPU and samples are measured: around turn 5 and the last ten.
+EARLY_WINDOW = range(3, 13)
+LATE_WINDOW = range(LONG_TURNS - 9, LONG_TURNS + 1)
 # The functions of a turn worth watching: validation of the action server's answer, the tracker store, the
 # policies and NLU. A sample counts for a function when the function is anywhere on its stack.
 WATCHED = {
@@ -68,12 +79,65 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def record(engine_pid: int, raw: Path) -> subprocess.Popen[bytes]:
+    """Start sampling the engine with py-spy into `raw` (stop it with SIGINT)."""
+    return subprocess.Popen(
+        [str(PY_SPY), "record", "--pid", str(engine_pid), "--format", "raw", "--output", str(raw),
+         "--rate", "50", "--nonblocking"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def long_conversation(stack: Stack, work_dir: Path) -> dict[str, Any]:
+    """Engine CPU, wall time and profile of one conversation's early turns against its last ones."""
+    engine_pid = stack.processes["engine"].pid
+    texts = ["マイナポータルにログインしたいです", "iPhoneです"] + ["もう一度お願いします"] * (LONG_TURNS - 2)
+    windows: dict[str, dict[str, Any]] = {}
+    for turn, text in enumerate(texts, start=1):
+        name = "early" if turn in EARLY_WINDOW else "late" if turn in LATE_WINDOW else None
+        if name and name not in windows:
+            raw = work_dir / f"{name}.collapsed"
+            windows[name] = {"raw": raw, "spy": record(engine_pid, raw), "cpu": cpu_seconds(engine_pid), "ms": []}
+        started = time.perf_counter()
+        post(f"{stack.engine_url}{ENGINE_WEBHOOK}", {"sender": "long-conversation", "message": text})
+        if name:
+            windows[name]["ms"].append((time.perf_counter() - started) * 1000)
+        window_range = EARLY_WINDOW if name == "early" else LATE_WINDOW
+        if name and turn == window_range[-1]:
+            window = windows[name]
+            window["cpu"] = cpu_seconds(engine_pid) - window["cpu"]
+            window["spy"].send_signal(2)
+            window["spy"].wait(timeout=60)
+    report: dict[str, Any] = {}
+    for name, window in windows.items():
+        turns = EARLY_WINDOW if name == "early" else LATE_WINDOW
+        collapsed = window["raw"].read_text()
+        total, by_function = shares(collapsed)
+        report[name] = {
+            "turns": f"{turns[0]}-{turns[-1]}",
+            "engine_cpu_ms_per_turn": round(window["cpu"] * 1000 / len(window["ms"]), 1),
+            "median_turn_ms": round(statistics.median(window["ms"]), 1),
+            "samples": total,
+            "share_of_engine_samples": by_function,
+        }
+        report[name]["collapsed"] = collapsed
+    report["cpu_ratio_late_to_early"] = round(
+        report["late"]["engine_cpu_ms_per_turn"] / report["early"]["engine_cpu_ms_per_turn"], 2
+    )
+    report["wall_ratio_late_to_early"] = round(report["late"]["median_turn_ms"] / report["early"]["median_turn_ms"], 2)
+    return report
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--label", required=True, help="before or after: names the result file")
+    parser.add_argument("--long", action="store_true", help="profile one long conversation instead")
     args = parser.parse_args()
     if not PY_SPY.exists():
         sys.exit(f"{PY_SPY} is missing: run `make install` (requirements/engine.lock pins py-spy)")
+    if args.long:
+        main_long(args.label)
+        return
     with tempfile.TemporaryDirectory() as data_dir:
         stack = Stack(data_dir=Path(data_dir), ports=Ports.free(), engine_timeout=60.0)
         stack.start()
@@ -88,11 +152,7 @@ def main() -> None:
             hold_conversations(direct, "warm-up", 1, len(CONVERSATION) * 3)
             engine_pid = stack.processes["engine"].pid
             raw = Path(data_dir) / "engine.collapsed"
-            spy = subprocess.Popen(
-                [str(PY_SPY), "record", "--pid", str(engine_pid), "--format", "raw", "--output", str(raw),
-                 "--rate", "50", "--nonblocking"],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            )  # fmt: skip
+            spy = record(engine_pid, raw)
             timings: list[float] = []
             cpu_before = cpu_seconds(engine_pid)
             worker = threading.Thread(
@@ -121,6 +181,25 @@ def main() -> None:
     (RESULTS / f"profile_{args.label}.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     with gzip.open(RESULTS / f"profile_{args.label}.collapsed.gz", "wt", encoding="utf-8") as out:
         out.write(collapsed)
+    print(json.dumps(report, indent=2))
+
+
+def main_long(label: str) -> None:
+    """Profile one long conversation and save bench/results/profile_long_<label>.json."""
+    load_before = os.getloadavg()
+    with tempfile.TemporaryDirectory() as data_dir:
+        stack = Stack(data_dir=Path(data_dir), ports=Ports.free(), engine_timeout=60.0)
+        stack.start(wait_seconds=600)
+        try:
+            report = long_conversation(stack, Path(data_dir))
+        finally:
+            stack.stop()
+    report["load_average_before_after"] = [load_before, os.getloadavg()]
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    for window in ("early", "late"):
+        with gzip.open(RESULTS / f"profile_long_{label}_{window}.collapsed.gz", "wt", encoding="utf-8") as out:
+            out.write(report[window].pop("collapsed"))
+    (RESULTS / f"profile_long_{label}.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(report, indent=2))
 
 

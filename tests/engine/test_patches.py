@@ -114,3 +114,18 @@ def test_an_event_class_imported_after_the_first_lookup_is_found(patched: None) 
         type_name = "procedure_step_reached"
 
     assert Event.resolve_by_type("procedure_step_reached") is ProcedureStepReached
+
+
+@pytest.mark.parametrize(("predict_example", "finetune"), [(None, False), ("example", True)])
+def test_a_model_loaded_to_train_further_is_loaded_by_rasas_own_code(
+    patched: None, monkeypatch: pytest.MonkeyPatch, predict_example: str | None, finetune: bool
+) -> None:
+    # The shortcut builds the network with a prediction, which leaves out what only training builds.
+    from rasa.utils.tensorflow.models import RasaModel
+
+    class ModelOfOneComponent(RasaModel):
+        pass
+
+    monkeypatch.setattr(RasaModel, "_unpatched_load", classmethod(lambda cls, *args, **kwargs: (cls, args)))
+    loaded = ModelOfOneComponent.load("weights.tf_model", "training example", predict_example, finetune)
+    assert loaded == (ModelOfOneComponent, ("weights.tf_model", "training example", predict_example, finetune))

@@ -84,3 +84,44 @@ def test_the_sqlite_file_is_in_wal_mode_for_several_engine_processes(tmp_path: P
     stores(tmp_path)
     mode = sqlite3.connect(tmp_path / "tracker.db").execute("PRAGMA journal_mode").fetchone()[0]
     assert mode == "wal"
+
+
+def test_two_engines_taking_turns_read_what_rasa_reads_after_each_turn(tmp_path: Path) -> None:
+    # Each engine keeps the rows it has read and reads only newer ones: the other engine's turns and a new
+    # session must still come out as Rasa's query returns them.
+    first_engine, rasas = stores(tmp_path)
+    second_engine = PrivateSQLTrackerStore(DOMAIN, dialect="sqlite", db=str(tmp_path / "tracker.db"))
+    asyncio.run(first_engine.save(DialogueStateTracker.from_events("web:long", first_turn(), DOMAIN.slots)))
+
+    def new_session() -> list[Event]:
+        return [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen")]
+
+    turns = [second_turn] * 4 + [new_session] + [second_turn] * 3
+    for number, turn in enumerate(turns):
+        engine = (first_engine, second_engine)[number % 2]
+        tracker = asyncio.run(engine.retrieve("web:long"))
+        assert tracker is not None
+        for event in turn():  # made now, so that timestamps follow the turns' order
+            tracker.update(event)
+        asyncio.run(engine.save(tracker))
+        expected = asyncio.run(rasas.retrieve("web:long"))
+        assert expected is not None
+        for reader in (first_engine, second_engine):
+            read = asyncio.run(reader.retrieve("web:long"))
+            assert read is not None and list(read.events) == list(expected.events), f"turn {number}"
+    assert [event.type_name for event in expected.events][:2] == ["session_started", "action"]
+
+
+def test_rows_rewritten_behind_the_engines_back_are_read_again(tmp_path: Path) -> None:
+    # As tests/e2e/test_conversations.py moves a conversation three days into the past to expire its session.
+    ours, rasas = stores(tmp_path)
+    asyncio.run(ours.save(DialogueStateTracker.from_events("web:old", first_turn(), DOMAIN.slots)))
+    assert asyncio.run(ours.retrieve("web:old")) is not None
+    with sqlite3.connect(tmp_path / "tracker.db") as db:
+        db.execute(
+            "update events set timestamp = timestamp - 259200,"
+            " data = json_set(data, '$.timestamp', json_extract(data, '$.timestamp') - 259200)"
+        )
+    read, expected = asyncio.run(ours.retrieve("web:old")), asyncio.run(rasas.retrieve("web:old"))
+    assert read is not None and expected is not None
+    assert [event.timestamp for event in read.events] == [event.timestamp for event in expected.events]
