@@ -25,7 +25,7 @@ run: install check model
 test: install check lint model
 	$(ENGINE)/bin/python -m pytest $(ENGINE_TESTS) -q -p no:cacheprovider
 	$(RASA) test core --stories tests/stories --model models --out var/test-results/core --fail-on-prediction-errors --quiet
-	$(HUB)/bin/python -m pytest $(HUB_TESTS) -q -p no:cacheprovider
+	$(HUB)/bin/python -m pytest $(HUB_TESTS) -q -p no:cacheprovider -n 2 --dist loadfile
 
 install: debian-packages $(ENGINE)/.installed $(HUB)/.installed node_modules/.installed
 
