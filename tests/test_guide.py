@@ -558,7 +558,7 @@ def test_opening_a_procedure_tells_the_hub_which_one(guide: Guide, all_online: G
         if procedure.city_key and not guide.city.online_services.get(procedure.city_key, False)
     ]
     intent = "pin_forgot" if online else offline[0]
-    turn = chosen.respond(GuideState(), intent)
+    turn = chosen.respond(GuideState(), chosen.catalog[intent].intent, {"procedure_id": intent})
     opened = [s for s in turn.signals if s["event"] == "procedure_opened"]
     assert opened == [
         {"event": "procedure_opened", "procedure": intent, "procedure_title": chosen.catalog[intent].title}
