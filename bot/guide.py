@@ -178,7 +178,7 @@ class Guide:
             return None  # inside a step unknown words are answers to it, not a new topic
         words = normalized(text)
         offered = state.pending_procedure if state.awaiting == "pick" else None
-        scored = [
+        matches = [
             (
                 longest_match((*procedure.names, *((procedure.button,) if procedure.intent == offered else ())), words),
                 procedure.intent == intent,
@@ -187,7 +187,9 @@ class Guide:
             )
             for index, procedure in enumerate(self.catalog.values())
         ]
-        best = max(scored)
+        # A name of the family the model named beats a longer one of another family (「引っ越してきた母の介護認定」
+        # is about 介護, not about a child's allowance after a move).
+        best = max(matches, key=lambda m: (m[0] > 0 and m[1], *m))
         return best[3] if best[0] > 0 else None
 
     def _pick(self, state: GuideState, intent: str) -> Turn:

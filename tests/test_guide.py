@@ -568,3 +568,17 @@ def test_opening_a_procedure_tells_the_hub_which_one(guide: Guide, all_online: G
         return
     # Going on inside the procedure does not open it again.
     assert not [s for s in go_on(chosen, turn).signals if s["event"] == "procedure_opened"]
+
+
+@pytest.mark.parametrize(
+    ("intent", "text"),
+    [
+        ("nursing_care", "他の市から引っ越してきた母の介護認定をネットで出したい"),
+        ("car_ownership", "亡くなった夫の車の車庫証明はどうしたらいいですか"),
+    ],
+)
+def test_a_name_of_the_family_the_model_named_beats_a_longer_name_of_another(
+    guide: Guide, intent: str, text: str
+) -> None:
+    found = guide.wanted(GuideState(), intent, text)
+    assert found is not None and guide.catalog[found].intent == intent, found
