@@ -453,9 +453,8 @@ class Guide:
             handoff = self.offer_person(state, "step_failed")
             return replace(handoff, signals=(failed, *handoff.signals))
         replies = [Reply("guide_problems_intro")]
-        replies.extend(
-            Reply("guide_problem", params={"cause": p.cause, "fix": p.fix, "explain": True}) for p in step.problems
-        )
+        likely = [p for p in step.problems if p.applies_to(state.device)] or list(step.problems)
+        replies.extend(Reply("guide_problem", params={"cause": p.cause, "fix": p.fix, "explain": True}) for p in likely)
         return Turn(tuple(replies), self._step_replies(step), state, (failed,))
 
     def _finish(self, state: GuideState, procedure: Procedure, before: list[Reply]) -> Turn:

@@ -70,6 +70,11 @@ class Problem:
     cause: str
     fix: str
     words: tuple[str, ...] = ()
+    only_for: tuple[str, ...] = ()  # devices it can happen on; empty for all
+
+    def applies_to(self, device: str | None) -> bool:
+        """Whether a resident with this device can meet this cause (an iPhone user never hears of Android)."""
+        return not self.only_for or device is None or device in self.only_for
 
 
 @dataclass(frozen=True)
@@ -215,15 +220,19 @@ class _Fields:
         return {device: text.strip() for device, text in value.items()}
 
 
+def _problem(fields: _Fields) -> Problem:
+    only_for = fields.data.get("only_for") or []
+    if not isinstance(only_for, list) or set(only_for) - set(DEVICES):
+        raise CatalogError(f"{fields.where}: field 'only_for' must list devices from {', '.join(DEVICES)}.")
+    return Problem(fields.text("cause"), fields.text("fix"), fields.words("words"), tuple(only_for))
+
+
 def _step(data: Any, where: str) -> ProcedureStep:
     fields = _Fields(data, where)
     problems_data = fields.data.get("problems")
     if not isinstance(problems_data, list) or not 1 <= len(problems_data) <= 3:
         raise CatalogError(f"{where}: field 'problems' must list 1 to 3 causes with fixes.")
-    problems = tuple(
-        Problem(cause=p.text("cause"), fix=p.text("fix"), words=p.words("words"))
-        for p in (_Fields(item, f"{where}.problems[{i}]") for i, item in enumerate(problems_data))
-    )
+    problems = tuple(_problem(_Fields(item, f"{where}.problems[{i}]")) for i, item in enumerate(problems_data))
     choices_data = fields.data.get("choices") or []
     if not isinstance(choices_data, list) or len(choices_data) == 1:
         raise CatalogError(f"{where}: field 'choices' must list at least 2 answers, or be left out.")

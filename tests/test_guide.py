@@ -109,7 +109,7 @@ def test_no_problem_path_gives_fixes_then_a_person(all_online: Guide, intent: st
     step = steps[at]
     turn = guide.respond(turn.state, "deny")
     said = "\n".join(texts(turn))
-    assert all(problem.fix in said for problem in step.problems)
+    assert all(problem.fix in said for problem in step.problems if problem.applies_to("iphone"))
     assert turn.state.step == at
     for _ in range(MAX_STEP_FAILURES - 1):
         turn = guide.respond(turn.state, "deny")
@@ -582,3 +582,15 @@ def test_a_name_of_the_family_the_model_named_beats_a_longer_name_of_another(
 ) -> None:
     found = guide.wanted(GuideState(), intent, text)
     assert found is not None and guide.catalog[found].intent == intent, found
+
+
+@pytest.mark.parametrize(("device", "other"), [("iphone", "Android"), ("android", "iPhone")])
+def test_a_failed_step_lists_only_causes_that_happen_on_the_residents_device(
+    all_online: Guide, device: str, other: str
+) -> None:
+    for procedure in ("portal_login", "smartphone_cert"):
+        turn = start(all_online, procedure, device)
+        failed = all_online.respond(turn.state, "deny")
+        said = "\n".join(texts(failed))
+        assert other not in said, (procedure, said)
+        assert len(texts(failed)) >= 2  # the intro and at least one cause
