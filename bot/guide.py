@@ -286,8 +286,12 @@ class Guide:
         replies = [Reply(text=text) for text in procedure.urgent]
         replies.append(Reply("guide_intro", params={"title": procedure.title, "summary": procedure.summary}))
         if procedure.city_key and not self.city.online_services.get(procedure.city_key, False):
-            replies.append(Reply("guide_not_online", params={"city": self.city.name}))
-            replies.extend(_reply(contact) for contact in contact_replies(self.city, ("city_helpdesk",), self.clock()))
+            if procedure.not_online:
+                replies.append(Reply(text=procedure.not_online))  # taken elsewhere than the city's 窓口
+            else:
+                replies.append(Reply("guide_not_online", params={"city": self.city.name}))
+                contacts = contact_replies(self.city, ("city_helpdesk",), self.clock())
+                replies.extend(_reply(contact) for contact in contacts)
             if procedure.bring:
                 items = "\n".join(f"・{item}" for item in procedure.bring)
                 replies.append(Reply("guide_bring", params={"items": items}))

@@ -156,6 +156,9 @@ class Procedure:
     names: tuple[str, ...] = ()  # how residents name it, matched in their words (longest match)
     flow: str | None = None
     bring: tuple[str, ...] = ()  # what to bring to the 窓口 when the city does not take it online
+    # Where it is done instead when it is not online, for a procedure the city's 窓口 does not take (the car
+    # procedures go to the prefecture's police or tax office): said instead of the city's desk.
+    not_online: str | None = None
     label: str = ""  # its button when residents choose within a family; the title when left out
 
     @property
@@ -524,6 +527,7 @@ def parse_procedure(
         names=names,
         flow=flow_id,
         bring=fields.texts("bring", optional=True),
+        not_online=fields.text("not_online", optional=True) or None,
         label=_label(fields),
     )
 
@@ -607,6 +611,8 @@ def family(catalog: Mapping[str, Procedure], intent: str) -> list[Procedure]:
 def all_texts(procedure: Procedure) -> Iterable[tuple[str, str]]:
     """Every resident-facing text of a procedure, with where it stands."""
     yield "title", procedure.title
+    if procedure.not_online:
+        yield "not_online", procedure.not_online
     for i, text in enumerate(procedure.bring):
         yield f"bring[{i}]", text
     yield "summary", procedure.summary

@@ -594,3 +594,14 @@ def test_a_failed_step_lists_only_causes_that_happen_on_the_residents_device(
         said = "\n".join(texts(failed))
         assert other not in said, (procedure, said)
         assert len(texts(failed)) >= 2  # the intro and at least one cause
+
+
+@pytest.mark.parametrize("procedure", ["car_ownership", "car_environment_tax", "car_tax_address", "car_tax_report"])
+def test_a_car_procedure_not_taken_online_sends_to_the_prefectures_office(guide: Guide, procedure: str) -> None:
+    offline = replace(guide.city, online_services={**guide.city.online_services, procedure: False})
+    prefecture_says_no = Guide(guide.catalog, offline, guide.glossary, guide.wording, clock=guide.clock)
+    turn = start(prefecture_says_no, procedure)
+    said = "\n".join(texts(turn))
+    assert guide.catalog[procedure].not_online in said
+    # The city's own desk does not take it: it is neither named nor said to be the city's.
+    assert guide.city.helpdesk.phone not in said and guide.city.name not in said
