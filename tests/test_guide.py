@@ -605,3 +605,13 @@ def test_a_car_procedure_not_taken_online_sends_to_the_prefectures_office(guide:
     assert guide.catalog[procedure].not_online in said
     # The city's own desk does not take it: it is neither named nor said to be the city's.
     assert guide.city.helpdesk.phone not in said and guide.city.name not in said
+
+
+def test_a_resident_who_moved_and_already_renewed_the_certificate_goes_on(all_online: Guide) -> None:
+    turn = start(all_online, "child_allowance")
+    steps = all_online.catalog["child_allowance"].steps_for("iphone")
+    at = next(i for i, step in enumerate(steps) if step.id == "check_certificate")
+    state = replace(turn.state, step=at)
+    assert "発行し直した" in [choice.label for choice in steps[at].choices]
+    on = all_online.respond(state, "nlu_fallback", text="引っ越したけど、もう発行し直してもらいました")
+    assert on.state.procedure == "child_allowance" and on.state.step == at + 1
