@@ -83,14 +83,22 @@ class CallbackDesk:
             return HubAnswer([BotMessage(CALLBACK_CANCELLED)], self._waiting_replies)
         return HubAnswer([BotMessage(CALLBACK_CANCELLED)], [], engine_text=BACK_TO_GUIDE)
 
-    async def on_text(self, conversation: Conversation, text: str) -> HubAnswer | None:
+    async def on_text(
+        self, conversation: Conversation, text: str, platform_message_id: str | None = None
+    ) -> HubAnswer | None:
         """Read the awaited number. None when the message holds no digits at all: the resident moved on, and the
         message goes to the bot as usual (after a word that the call was not booked)."""
         number = read_phone_number(text)
         if number is None and not any(char.isdigit() for char in unicodedata.normalize("NFKC", text)):
             await self._db(lambda s: s.set_awaiting_phone(conversation.id, False))
             return None
-        await self._db(lambda s: s.record_resident_message(conversation.id, as_kept(text), pin_context=False))
+        kept = as_kept(text)
+        # With the platform's id, a redelivered message (LINE, after a crash) is known as answered.
+        await self._db(
+            lambda s: s.record_resident_message(
+                conversation.id, kept, pin_context=False, platform_message_id=platform_message_id
+            )
+        )
         if number is None:
             return HubAnswer([BotMessage(CALLBACK_NUMBER_UNCLEAR)], [QuickReply("やめる", CALLBACK_CANCEL)])
         request = self._requests.pop(conversation.id, None) or HandoffRequest("callback", conversation.procedure)

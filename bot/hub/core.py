@@ -317,7 +317,8 @@ class ConversationCore:
             assert message.text is not None
             if conversation.awaiting_phone and self._helpdesk is not None:
                 # The number for a callback: read by the helpdesk before anything keeps or forwards the text.
-                callback = await self._helpdesk.callbacks.on_text(conversation, readable(message.text))
+                text = readable(message.text)
+                callback = await self._helpdesk.callbacks.on_text(conversation, text, message.platform_message_id)
                 if callback is not None:
                     return await self._hub_answer(conversation, callback)
                 first.append(BotMessage(CALLBACK_CANCELLED))

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.hub.core import ResidentMessage, Session
 from bot.hub.handoff import Helpdesk
-from bot.hub.keys import HELPDESK
+from bot.hub.keys import CORE, HELPDESK, STORE
 from bot.hub.wording import CALLBACK_ASK_NUMBER, CALLBACK_CANCELLED, CALLBACK_NUMBER_UNCLEAR, STAFF_JOINED
 from tests.hub.fake_engine import FakeEngine
 from tests.hub.test_handoff import (
@@ -124,3 +125,18 @@ async def test_writing_something_else_instead_of_a_number_goes_on_with_the_bot(
     assert stopped["messages"][0]["text"] == CALLBACK_CANCELLED
     assert engine_heard(fake_engine)[-1] == "/handoff_returned"
     assert await client.app[HELPDESK].queue() == []
+
+
+async def test_a_number_given_with_the_platforms_message_id_is_known_as_answered(
+    start_hub: Start, fake_engine: FakeEngine
+) -> None:
+    client, _ = await start_hub(now=SATURDAY_NIGHT)
+    guide_hands_over(fake_engine)
+    answer = await say(client, None, "人と話したい")
+    await tap(client, answer["session"], answer, "電話してほしい")
+    core = client.app[CORE]
+    conversation = await core.find("web", Session(answer["session"]))
+    message = ResidentMessage("web", Session(answer["session"]), text=NUMBER, platform_message_id="m-phone")
+    await core.handle(message)
+    # A platform that delivers the same message again (LINE after a crash) finds it answered, not to be read again.
+    assert await client.app[STORE](lambda s: s.answered_after(conversation.id, "m-phone"))
