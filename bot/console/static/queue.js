@@ -42,7 +42,15 @@
       tr.append(td);
       rows.push(tr);
     }
+    // A redraw must not take the keyboard focus away from the ticket link a person is on.
+    const focused = body.contains(document.activeElement) ? document.activeElement.getAttribute("href") : null;
     body.replaceChildren.apply(body, rows);
+    if (focused) {
+      const again = body.querySelector('a[href="' + focused + '"]');
+      if (again) {
+        again.focus();
+      }
+    }
     const now = new Set(tickets.map(function (t) { return "依頼 " + t.id; }));
     const added = Array.from(now).filter(function (name) { return !known.has(name); });
     if (added.length > 0) {
