@@ -1,6 +1,6 @@
 """Small fixes to Rasa 3.6.21 applied when the engine starts (Rasa Open Source 3.6 takes no more releases).
 
-Five patches, each for work Rasa repeats that can be done once, or on the last turns only, or not at all:
+Seven patches, each for work Rasa repeats that can be done once, or on the last turns only, or not at all:
 
 - `RemoteAction._validate_action_result` checks every answer of the action server with `jsonschema.validate`,
   which builds a validator and checks the schema itself again on every call — about 20 ms a call on this
@@ -21,6 +21,12 @@ Five patches, each for work Rasa repeats that can be done once, or on the last t
   builds only the last (longest rule + 1) states, from the last turns, and gives the same prediction; why it is
   exact is in `rule_prediction_states` and `recent_rule_states`; tests/engine/test_long_conversation.py compares
   both on a recorded 70-message conversation.
+- `DialogueStateTracker.applied_events` (twice a turn) walks every event to undo reverted ones, and
+  `DialogueStateTracker.copy` (once per action) replays every event into a new tracker. For a tracker of simple
+  events only (user and bot messages, actions, slots, featurization choices, session starts and restarts: ours)
+  the replacements find the same answer with a few passes in C (`applied_events`, `copy_tracker`); any other
+  tracker goes to Rasa's code. Compared with Rasa's on every prefix of the recorded conversation and of one with
+  reverts, a form and a restart.
 - `RemoteAction._action_call_format` sends every event of the session to the action server on every action.
   The replacement sends the events since the latest user message and the rest of the tracker's state as Rasa
   does. The contract: our actions read only `latest_message`, the slots and `current_slot_values()`; an action
@@ -37,8 +43,11 @@ from __future__ import annotations
 import functools
 import hashlib
 import inspect
+import itertools
 import json
 import logging
+import math
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -70,7 +79,8 @@ class Patch:
         """The functions (the replaced one and those it relies on) whose source is not the one the patch read."""
         found = [] if self.current_sha256() == self.replaced_sha256 else [f"{self.owner.__name__}.{self.name}"]
         for owner, name, sha256 in self.relies_on:
-            if source_sha256(getattr(owner, name)) != sha256:
+            # Rasa's own function, also when another patch here replaced it.
+            if source_sha256(getattr(owner, f"_unpatched_{name}", getattr(owner, name))) != sha256:
                 found.append(f"{owner.__name__}.{name}")
         return found
 
@@ -238,6 +248,85 @@ def longest_rule_states(lookup: dict[str, Any]) -> int:
     return longest
 
 
+def _simple_events(tracker: Any) -> tuple[list[type], int] | None:
+    """The classes of all the tracker's events and where its latest session starts, if all are simple ones.
+
+    Simple: `_SIMPLE_EVENTS` and `_SESSION_RESETS`, by exact class. Then Rasa's `applied_events` is exactly the
+    events after the latest session start or restart (no revert undoes any; without `ActiveLoop` events no loop
+    execution is folded). Otherwise None. Two passes in C, whatever the length.
+    """
+    simple, resets = _event_kinds()
+    kinds = list(map(type, tracker.events))
+    if not set(kinds) <= simple | resets:
+        return None
+    start = 0
+    for reset in resets:
+        if reset in kinds:
+            start = max(start, len(kinds) - kinds[::-1].index(reset))
+    return kinds, start
+
+
+def _simple_session(tracker: Any) -> tuple[list[Any], list[type]] | None:
+    """The latest session's events (Rasa's applied events) and their classes, for a tracker of simple events."""
+    found = _simple_events(tracker)
+    if found is None:
+        return None
+    kinds, start = found
+    return list(itertools.islice(tracker.events, start, None)), kinds[start:]
+
+
+def applied_events(self: Any) -> list[Any]:
+    """`DialogueStateTracker.applied_events`, without walking the session event by event when nothing is undone.
+
+    Rasa walks every event of the tracker (twice, once for the loops' names) to undo reverted ones, on every
+    call, twice a turn in the processor; for a tracker of simple events only (see `_simple_session`) the
+    answer is the latest session's events, found with two passes in C. Any other tracker goes to Rasa's code.
+    """
+    session = _simple_session(self)
+    if session is None:
+        return type(self).__dict__["_unpatched_applied_events"](self)  # type: ignore[no-any-return]
+    return session[0]
+
+
+def copy_tracker(self: Any) -> Any:
+    """`DialogueStateTracker.copy` without replaying every event, for a tracker of simple events.
+
+    Rasa's copy replays all the tracker's events into a fresh tracker, twice a turn (once per action the
+    processor runs). The events before the latest session start or restart leave nothing behind it (it resets
+    the slots, the latest message, action and bot message, the follow-up action and the pause, which is a fresh
+    tracker's state; a featurization choice sets a flag on its user message, already set); after it, a simple
+    event sets one thing each: a slot, the latest message, action or bot message (a user message and an action
+    also clear the follow-up action, which a restart sets). So the reset and, after it, the last event of each of
+    those kinds, applied in their order, leave the copy in the state the replay leaves; the copy holds the same
+    events. A fresh tracker adds no metadata to events (no model id), so applying them directly is what
+    `update` does. Any other tracker goes to Rasa's code.
+    """
+    from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
+
+    found = _simple_events(self)
+    timestamps = map(operator.attrgetter("timestamp"), self.events)
+    if found is None or not all(map(operator.le, timestamps, itertools.repeat(math.inf))):
+        return type(self).__dict__["_unpatched_copy"](self)  # Rasa's replay also stops at a NaN time
+    kinds, start = found
+    events = list(itertools.islice(self.events, max(start - 1, 0), None))
+    kinds = kinds[max(start - 1, 0) :]
+    # What each kept event sets (a slot by its name, the rest by class), and the last event setting it; found in C.
+    last: dict[Any, int] = {
+        kind: len(kinds) - 1 - kinds[::-1].index(kind)
+        for kind in (UserUttered, ActionExecuted, BotUttered)
+        if kind in kinds
+    }
+    slot_events = itertools.compress(range(len(kinds)), map(operator.is_, kinds, itertools.repeat(SlotSet)))
+    last.update({events[index].key: index for index in slot_events})
+    if start:
+        last[kinds[0]] = 0  # the latest session start or restart
+    copied = self.init_copy()
+    for index in sorted(last.values()):
+        events[index].apply_to(copied)
+    copied.events.extend(self.events)
+    return copied
+
+
 def recent_rule_states(tracker: Any, domain: Any, count: int) -> list[dict[str, Any]] | None:
     """The last `count` of `tracker.past_states(domain)`, computed from the last turns only, or None.
 
@@ -251,31 +340,33 @@ def recent_rule_states(tracker: Any, domain: Any, count: int) -> list[dict[str, 
     """
     from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
 
-    simple, resets = _event_kinds()
-    applied: list[Any] = []
-    for event in tracker.events:
-        if type(event) in resets:
-            applied = []  # as in Rasa's applied_events: a session starts from nothing
-        elif type(event) in simple:
-            applied.append(event)
+    session = _simple_session(tracker)
+    if session is None:
+        return None
+    applied, kinds = session
+    first_action, actions = len(applied), 0
+    if count > 1:
+        for index in range(len(kinds) - 1, -1, -1):
+            if kinds[index] is ActionExecuted:
+                actions += 1
+                if actions == count - 1:
+                    first_action = index
+                    break
         else:
-            return None
-    actions = [index for index, event in enumerate(applied) if type(event) is ActionExecuted]
-    if len(actions) + 1 <= count:
-        return None  # a short session: Rasa's own code is as cheap
-    first_action = actions[-(count - 1)] if count > 1 else len(applied)
+            return None  # a short session, with fewer states than asked for: Rasa's own code is as cheap
     replay_from = 0  # no user message before the window: the whole session is replayed, as Rasa does
     for index in range(first_action - 1, -1, -1):
-        if type(applied[index]) is UserUttered:
+        if kinds[index] is UserUttered:
             replay_from = index
             break
-    left_behind: dict[str, Any] = {}
+    # The last value of each slot, picked out in C: the slot events are a fraction of the session.
+    is_slot_event = map(operator.is_, kinds[:replay_from], itertools.repeat(SlotSet))
+    left_behind = {event.key: event for event in itertools.compress(applied[:replay_from], is_slot_event)}
     latest_action = None
-    for event in applied[:replay_from]:
-        if type(event) is SlotSet:
-            left_behind[event.key] = event
-        elif type(event) is ActionExecuted:
-            latest_action = event
+    for index in range(replay_from - 1, -1, -1):
+        if kinds[index] is ActionExecuted:
+            latest_action = applied[index]
+            break
     replayed = tracker.init_copy()
     for event in [*left_behind.values(), *([latest_action] if latest_action else [])]:
         replayed.update(event)
@@ -392,6 +483,28 @@ RULE_STATES_RELY_ON: dict[str, str] = {
     "RulePolicy._rule_prediction": "90316ddf7eb4b3140d45f21e51ca072c212ba28329077d99cb618191456f273f",
 }
 
+# What `copy_tracker` relies on: how Rasa's copy replays events, what a fresh tracker and a reset hold, and what
+# the simple events change.
+COPY_RELIES_ON: dict[str, str] = {
+    "DialogueStateTracker.travel_back_in_time": "09d16f28f007492f653b504cf2b6064dc453444c524799378609a85b04efd632",
+    "DialogueStateTracker.__init__": "8f39eb22462aa62b140d9da1f6db986cbc76383d8f7cc4e3dc7664fa7d84cb2d",
+    "DialogueStateTracker.init_copy": "429fcd2243b9e0e1a6e8ffc3057a4f2fb4ecbb677055c644129bc65b6cd32b75",
+    "DialogueStateTracker.update": "b55e6b1c724fa6e916399f81ea51dd5600ad6702f0b172923a83ca84bc23c668",
+    "DialogueStateTracker._reset": "190858eaf560a0c0a86f45dca86498f8a9fada57ddb6c7dd1e68648c9779e103",
+    "DialogueStateTracker._reset_slots": "684656f977ba992830ff8abf147a7ad6de850ccac15249e7daeb6d87ab5cb058",
+    "DialogueStateTracker._set_slot": "c3c88baddc3c5ea6c37900585f73c4485426770cea859f0c9e07d236795c1d7f",
+    "DialogueStateTracker.set_latest_action": "1d9d538f40ff5cc08bc1b386685aae05e76738d7f0772ae2ab4568838655b697",
+    "DialogueStateTracker.trigger_followup_action": "312ce0b846bfafa7da113dd53d48106a01c6d941ebff6d10748596faee045600",
+    "DialogueStateTracker.clear_followup_action": "7e7f684fcc7b1a130ff9c36fa627de3c452b71124f0bb988cd66d0cdfa507e7e",
+    "UserUttered.apply_to": "617d53d3802952b7726878c3a4fece410c19bf4fbabb6a5115db8f1ffc646d0e",
+    "ActionExecuted.apply_to": "c12dc00965af1844232bba17101ddc78e505682cd1180b99cd4e2cdf5ceb7445",
+    "SlotSet.apply_to": "6de252a6d862ee478f9109b43fff24dc228af1fa0d4f21031fa9fcd7f142dcce",
+    "BotUttered.apply_to": "2568769ad3acbb8ee26fa39e992cc21f9f3144116da75b3cf40bfbe4d754c1eb",
+    "DefinePrevUserUtteredFeaturization.apply_to": "260e4a37a1056d9d2a40dd0b02a4117baddc23b1cf019a6a213c5e6b26bf8b67",
+    "SessionStarted.apply_to": "3194704944b4f94556596cd7e9c21dbca61c23da600d87c501084bcd6f4a120b",
+    "Restarted.apply_to": "ec4d9c43054a93035522632be669efa98038ec2d178638c0c4c550afe1078829",
+}
+
 # What `action_call_with_the_current_turn` relies on (the tracker's state, which it sends as Rasa does).
 ACTION_CALL_RELIES_ON: dict[str, str] = {
     "DialogueStateTracker.current_state": "a9f1526ceddf7a2871ca65f0f664bec9b06546942cdb37ff020e87747608244c",
@@ -423,6 +536,7 @@ def engine_patches() -> list[Patch]:
     from rasa.core.actions.action import RemoteAction
     from rasa.core.policies.rule_policy import RulePolicy
     from rasa.shared.core.events import Event
+    from rasa.shared.core.trackers import DialogueStateTracker
     from rasa.utils.tensorflow.models import RasaModel
 
     return [
@@ -443,6 +557,19 @@ def engine_patches() -> list[Patch]:
             "load",
             "84fd81c0fdd01a8048de2d9b5b3022bdbf1e155f7b4d67737eb51ecb0787d292",
             load_model_without_a_training_step,
+        ),
+        Patch(
+            DialogueStateTracker,
+            "applied_events",
+            "764d5065ea9997d613c1984d9357370f9ae32d31ca21346086f16c54f0487aae",
+            applied_events,
+        ),
+        Patch(
+            DialogueStateTracker,
+            "copy",
+            "dfa48dca9f355ad1b42c625bc6f6370bafe83514ed17a77904ed64c67bf07285",
+            copy_tracker,
+            relies_on=relied_on(COPY_RELIES_ON),
         ),
         Patch(
             RulePolicy,

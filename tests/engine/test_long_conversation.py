@@ -197,3 +197,89 @@ def test_the_action_server_gets_the_same_state_and_our_actions_answer_the_same()
         assert answer and (answer["responses"] or action.action_name == "action_session_start"), where
         runs += 1
     assert runs >= 72  # every message, and both sessions' starts
+
+
+def unusual_conversation() -> list[Event]:
+    """Events of the kinds the fast paths leave to Rasa (reverts, a form, a pause) and a restart, which they take."""
+    from rasa.shared.core.events import (
+        ActionReverted,
+        ActiveLoop,
+        BotUttered,
+        ConversationPaused,
+        Restarted,
+        SessionStarted,
+        SlotSet,
+        UserUtteranceReverted,
+    )
+
+    def message(text: str, intent: str) -> UserUttered:
+        return UserUttered(text, {"name": intent, "confidence": 0.9})
+
+    return [
+        ActionExecuted("action_session_start"), SessionStarted(), SlotSet("step", 0), ActionExecuted("action_listen"),
+        message("マイナポータルにログインしたいです", "portal_login"), ActionExecuted("action_guide"),
+        SlotSet("procedure", "portal_login"), BotUttered("スマートフォンの種類は？"), ActionExecuted("action_listen"),
+        message("やりなおし", "go_back"), UserUtteranceReverted(), message("iPhoneです", "inform_device"),
+        ActionExecuted("action_guide"), ActionReverted(), ActionExecuted("action_guide"), SlotSet("device", "iphone"),
+        Restarted(), ActionExecuted("action_session_start"), SessionStarted(), SlotSet("returning", True),
+        ActionExecuted("action_listen"), message("できました", "affirm"), ActiveLoop("procedure_form"),
+        ActionExecuted("procedure_form"), ActionExecuted("action_listen"), ConversationPaused(),
+    ]  # fmt: skip
+
+
+def every_prefix(events: list[Event], domain: Domain) -> Iterator[DialogueStateTracker]:
+    """The tracker after each event (the same tracker, updated)."""
+    tracker = DialogueStateTracker(SENDER, domain.slots)
+    for event in events:
+        tracker.update(event)
+        yield tracker
+
+
+def restarted_conversation() -> list[Event]:
+    """The recording's first turns, a restart (/restart), and more turns: simple events the fast paths take."""
+    from rasa.shared.core.events import Restarted
+
+    events = recorded_events()
+    return [*events[:60], ActionExecuted("action_restart"), Restarted(), *events[60:120]]
+
+
+CONVERSATIONS = {"recorded": recorded_events, "unusual": unusual_conversation, "restarted": restarted_conversation}
+
+
+@pytest.mark.parametrize("conversation", sorted(CONVERSATIONS))
+def test_applied_events_are_rasas(conversation: str) -> None:
+    domain = DOMAINS["ours"]()
+    for tracker in every_prefix(CONVERSATIONS[conversation](), domain):
+        with rasas(DialogueStateTracker, "applied_events"):
+            rasas_events = tracker.applied_events()
+        assert [id(event) for event in tracker.applied_events()] == [id(event) for event in rasas_events]
+
+
+def everything_in(tracker: DialogueStateTracker) -> dict[str, Any]:
+    """All of a tracker's state: its events by identity, its slots' values, events it points at by position."""
+    events = list(tracker.events)
+
+    def described(value: Any) -> Any:
+        if isinstance(value, Event):
+            found = [index for index, event in enumerate(events) if event is value]
+            # A reset makes a new, empty message: compared by content without the time it was made.
+            return found or (type(value), {**value.as_dict(), "timestamp": None})
+        return value
+
+    state = {name: described(value) for name, value in vars(tracker).items()}
+    state["events"] = [id(event) for event in events]
+    state["slots"] = {name: (slot.value, slot.has_been_set, type(slot)) for name, slot in tracker.slots.items()}
+    return state
+
+
+@pytest.mark.parametrize("conversation", sorted(CONVERSATIONS))
+def test_a_copy_of_a_tracker_is_rasas_copy(conversation: str) -> None:
+    domain = domain_with_every_slot_featurized()
+    for tracker in every_prefix(CONVERSATIONS[conversation](), domain):
+        where = f"after event {len(tracker.events)}"
+        with rasas(DialogueStateTracker, "copy"):
+            rasas_copy = tracker.copy()
+        copy = tracker.copy()
+        assert everything_in(copy) == everything_in(rasas_copy), where
+        assert copy.past_states(domain) == rasas_copy.past_states(domain), where
+        assert copy.current_state() == rasas_copy.current_state(), where
