@@ -403,8 +403,10 @@ def rule_prediction_states(
     rasas = type(self).__dict__["_unpatched__prediction_states"]
     if type(featurizer) is not MaxHistoryTrackerFeaturizer or featurizer.max_history is not None:
         return rasas(self, tracker, domain, use_text_for_last_user_input, rule_only_data)
-    count = longest_rule_states(self.lookup) + 1
-    states = recent_rule_states(tracker, domain, count)
+    window = self.__dict__.get("_recent_states_window")
+    if window is None or window[0] is not self.lookup:  # worked out once per lookup (about 150 JSON keys)
+        window = self._recent_states_window = (self.lookup, longest_rule_states(self.lookup) + 1)
+    states = recent_rule_states(tracker, domain, window[1])
     if states is None:
         return rasas(self, tracker, domain, use_text_for_last_user_input, rule_only_data)
     featurizer._choose_last_user_input([states], use_text_for_last_user_input)
