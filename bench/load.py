@@ -1,11 +1,14 @@
-"""Throughput: turns per second and latency with 10 and 30 conversations at once, one engine against several.
+"""Throughput: turns per second and latency with 10, 30 and 100 conversations at once, and at a steady rate.
 
 For each number of engine processes (1, then ENGINE_PROCESSES or the number of cores) starts the real stack on
 loopback (free ports), holds whole resident conversations through the hub's web channel (and, with one engine,
 straight to the engine in the same run), and reports turns/s, p50/p95/p99, failed turns, lost turns (a message
 missing from its tracker), each process's peak memory, and with one engine the cost of turn 5 against turn 200
-of one long conversation. Writes bench/results/load.json with the machine's load average before and after,
-since other work on the machine skews the numbers. Run with the hub environment: `make bench`.
+of one long conversation. The levels "at once" send each next message as soon as the answer comes (a closed
+loop: the most the stack can answer); the steady level offers OFFERED_TURNS_PER_SECOND from residents who each
+send a message every READING_SECONDS and read the answer in between, as people do. Writes
+bench/results/load.json with the machine's load average before and after, since other work on the machine skews
+the numbers. Run with the hub environment: `make bench`.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import sys
 import tempfile
 import time
 import urllib.error
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +34,15 @@ from turn_bench import CONVERSATION, ENGINE_WEBHOOK, hold_conversations, peak_me
 from bot.launcher import Ports, Stack  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "load.json"
-CONCURRENCY = (10, 30)
-# Three whole conversations per slot at each level, so the opening turns of the first wave do not dominate.
-WAVES = 3
+CONCURRENCY = (10, 30, 100)
+# Three whole conversations per slot at each level, so the opening turns of the first wave do not dominate; one at
+# 100 at once (800 turns), which takes as long as the other two levels together.
+WAVES = {10: 3, 30: 3, 100: 1}
+# The steady level: 30 residents, each sending every 3 s, offer 10 turns/s; each holds two whole conversations.
+OFFERED_TURNS_PER_SECOND = 10
+READING_SECONDS = 3.0
+STEADY_CONVERSATIONS = 2
+STEADY_TARGET = "p95 at most 150 ms through the hub at an offered 10 turns/s (issue 12)"
 LONG_CONVERSATION = 200
 TARGET = "at least 60 turns/s through the hub with 30 conversations at once (issue 12); 3x one engine"
 
@@ -88,8 +98,45 @@ class Run:
     def level(self, send: Any, label: str, concurrency: int) -> dict[str, Any]:
         failures_before = self.failures
         started = time.perf_counter()
-        timings = hold_conversations(send, label, concurrency, concurrency * len(CONVERSATION) * WAVES)
+        timings = hold_conversations(send, label, concurrency, concurrency * len(CONVERSATION) * WAVES[concurrency])
         return summary(timings, self.failures - failures_before, time.perf_counter() - started)
+
+    def steady(self, send: Any, label: str) -> dict[str, Any]:
+        """Residents who read between turns: OFFERED_TURNS_PER_SECOND offered, whatever the answers' latency.
+
+        Resident n starts n / rate seconds in and sends its k-th message READING_SECONDS × k after its start; a
+        message whose time comes while the previous answer is still awaited goes when that answer comes (one
+        turn of a conversation at a time, as in a chat), and is counted as late.
+        """
+        residents = round(OFFERED_TURNS_PER_SECOND * READING_SECONDS)
+        failures_before = self.failures
+        started = time.perf_counter()
+
+        def resident(number: int) -> tuple[list[float], int]:
+            timings: list[float] = []
+            late = 0
+            start = started + number / OFFERED_TURNS_PER_SECOND
+            for turn, text in enumerate(CONVERSATION * STEADY_CONVERSATIONS):
+                wait = start + turn * READING_SECONDS - time.perf_counter()
+                if wait > 0:
+                    time.sleep(wait)
+                elif turn:
+                    late += 1
+                sent = time.perf_counter()
+                send(f"{label}-{number}-{turn // len(CONVERSATION)}", text)
+                timings.append((time.perf_counter() - sent) * 1000)
+            return timings, late
+
+        with ThreadPoolExecutor(max_workers=residents) as pool:
+            results = list(pool.map(resident, range(residents)))
+        timings = [timing for resident_timings, _ in results for timing in resident_timings]
+        return {
+            "offered_turns_per_second": OFFERED_TURNS_PER_SECOND,
+            "residents": residents,
+            "reading_seconds": READING_SECONDS,
+            **summary(timings, self.failures - failures_before, time.perf_counter() - started),
+            "sent_late": sum(late for _, late in results),
+        }
 
     def lost_turns(self) -> int:
         """Messages the hub sent that are missing from the engines' shared tracker database."""
@@ -125,7 +172,14 @@ def measure(engines: int, data_dir: Path) -> dict[str, Any]:
             if engines == 1:
                 level["engine_direct"] = run.level(run.direct, f"direct{concurrency}", concurrency)
             levels[str(concurrency)] = level
-        result: dict[str, Any] = {"by_concurrent_conversations": levels, "lost_turns": run.lost_turns()}
+        steady: dict[str, Any] = {"through_hub": run.steady(run.via_hub, "steady-hub")}
+        if engines == 1:
+            steady["engine_direct"] = run.steady(run.direct, "steady-direct")
+        result: dict[str, Any] = {
+            "by_concurrent_conversations": levels,
+            "steady_offered_rate": steady,
+            "lost_turns": run.lost_turns(),
+        }
         if engines == 1:
             result["long_conversation"] = long_conversation(run)
         result["peak_memory_mb"] = {name: peak_memory_mb(process.pid) for name, process in stack.processes.items()}
@@ -142,8 +196,9 @@ def main() -> None:
         "cores": os.cpu_count(),
         "load_average_before": [round(value, 2) for value in os.getloadavg()],
         "conversation_turns": len(CONVERSATION),
-        "conversations_per_slot": WAVES,
+        "conversations_per_slot": {str(level): waves for level, waves in WAVES.items()},
         "target": TARGET,
+        "steady_target": STEADY_TARGET,
         "by_engine_processes": {},
     }
     for engines in sorted({1, args.engines}):

@@ -9,7 +9,9 @@ Run with the hub environment: `.venv/hub/bin/python bench/profile_engine.py --la
 
 With `--long`, one conversation of LONG_TURNS turns instead: the engine's CPU time per turn and its profile over
 turns 3-12 and over the last ten turns, to show what grows with a conversation's length
-(bench/results/profile_long_<label>.json).
+(bench/results/profile_long_<label>.json). Then, since other work on the machine changes a turn's CPU time from
+one minute to the next, PAIRED_TURNS more turns of the long conversation alternate with the first turns of a new
+one, so that early and late turns are measured under the same load ("paired" in the file).
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ LONG_TURNS = 200
 # Turns of the long conversation whose engine CPU and samples are measured: around turn 5 and the last ten.
 EARLY_WINDOW = range(3, 13)
 LATE_WINDOW = range(LONG_TURNS - 9, LONG_TURNS + 1)
+# Turns of the long conversation (after LONG_TURNS) and of a new one, alternating, for the paired comparison.
+PAIRED_TURNS = 40
 # The functions of a turn worth watching: validation of the action server's answer, the tracker store, the
 # policies and NLU. A sample counts for a function when the function is anywhere on its stack.
 WATCHED = {
@@ -125,7 +129,30 @@ def long_conversation(stack: Stack, work_dir: Path) -> dict[str, Any]:
         report["late"]["engine_cpu_ms_per_turn"] / report["early"]["engine_cpu_ms_per_turn"], 2
     )
     report["wall_ratio_late_to_early"] = round(report["late"]["median_turn_ms"] / report["early"]["median_turn_ms"], 2)
+    report["paired"] = paired_turns(stack, engine_pid, texts)
     return report
+
+
+def paired_turns(stack: Stack, engine_pid: int, texts: list[str]) -> dict[str, Any]:
+    """Engine CPU per turn of a new conversation's turns 3 on and the long one's next turns, one after the other."""
+    url = f"{stack.engine_url}{ENGINE_WEBHOOK}"
+    for text in texts[:2]:
+        post(url, {"sender": "new-conversation", "message": text})
+    cpu = {"new": 0.0, "long": 0.0}
+    wall: dict[str, list[float]] = {"new": [], "long": []}
+    for _ in range(PAIRED_TURNS):
+        for name, sender in (("new", "new-conversation"), ("long", "long-conversation")):
+            cpu_before, started = cpu_seconds(engine_pid), time.perf_counter()
+            post(url, {"sender": sender, "message": texts[-1]})
+            wall[name].append((time.perf_counter() - started) * 1000)
+            cpu[name] += cpu_seconds(engine_pid) - cpu_before
+    new, long = (round(cpu[name] * 1000 / PAIRED_TURNS, 1) for name in ("new", "long"))
+    return {
+        "turns": f"new conversation 3-{PAIRED_TURNS + 2}, long one {LONG_TURNS + 1}-{LONG_TURNS + PAIRED_TURNS}",
+        "engine_cpu_ms_per_turn": {"new": new, "long": long},
+        "median_turn_ms": {name: round(statistics.median(wall[name]), 1) for name in wall},
+        "cpu_ratio_long_to_new": round(long / new, 2),
+    }
 
 
 def main() -> None:

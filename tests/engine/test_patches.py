@@ -31,10 +31,11 @@ def patched() -> Iterator[None]:
     yield
 
 
-def test_every_patch_still_matches_the_rasa_code_it_replaces() -> None:
-    # When this fails, Rasa's code changed: read the new function, then update the patch and its hash.
+def test_every_patch_still_matches_the_rasa_code_it_replaces_and_relies_on() -> None:
+    # When this fails, Rasa's code changed: read the new functions, then update the patch and its hashes.
     for patch in patches.engine_patches():
         assert patch.current_sha256() == patch.replaced_sha256, f"{patch.owner.__name__}.{patch.name} changed"
+        assert patch.changed() == [], f"{patch.owner.__name__}.{patch.name} relies on changed code"
 
 
 def test_a_patch_for_other_code_leaves_rasa_alone() -> None:
@@ -45,6 +46,35 @@ def test_a_patch_for_other_code_leaves_rasa_alone() -> None:
     stale = patches.Patch(Action, "check", "0" * 64, lambda self: "patched")
     assert not stale.apply()
     assert Action().check() == "rasa"
+
+
+def test_a_patch_relying_on_changed_code_leaves_rasa_alone() -> None:
+    class Action:
+        def check(self) -> str:
+            return "rasa"
+
+        def helper(self) -> str:
+            return "changed since the patch was written"
+
+    current = patches.source_sha256(Action.check)
+    stale = patches.Patch(Action, "check", current, lambda self: "patched", relies_on=((Action, "helper", "0" * 64),))
+    assert stale.changed() == ["Action.helper"]
+    assert not stale.apply()
+    assert Action().check() == "rasa"
+
+
+def test_an_inherited_function_is_replaced_on_the_subclass_only() -> None:
+    class Policy:
+        def states(self) -> str:
+            return "rasa"
+
+    class RulePolicy(Policy):
+        pass
+
+    patch = patches.Patch(RulePolicy, "states", patches.source_sha256(Policy.states), lambda self: "patched")
+    assert patch.apply()
+    assert (RulePolicy().states(), Policy().states()) == ("patched", "rasa")
+    assert patch.current_sha256() == patch.replaced_sha256  # still read from Rasa's function
 
 
 def action() -> RemoteAction:
