@@ -1,9 +1,10 @@
 """Say every fixed text once, ahead of time, so that the kiosk starts speaking common answers at once.
 
 `python -m bot.hub.speech.presynthesise [--data-dir var]` fills the audio cache with every response in
-domain.yml that has no placeholders, every step of every procedure as the guide shows it (for each device),
-and every other resident-facing text of the procedures. Texts already cached are skipped, so a second run is
-quick. Google's voice is used when it answers within the timeout; without the internet, the offline voice.
+domain.yml that has no placeholders, every answer of data/nlu/faq.yml, every step of every procedure as the
+guide shows it (for each device), and every other resident-facing text of the procedures. Texts already
+cached are skipped, so a second run is quick. Google's voice is used when it answers within the timeout;
+without the internet, the offline voice.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
+from bot.faq import load_faq
 from bot.hub.speech.settings import SpeechSettings, cache_dir
 from bot.hub.speech.speaker import NothingToSay, Speaker, TextTooLong
 from bot.hub.speech.voices import SPEEDS, Speed
@@ -25,10 +27,11 @@ from bot.wording import load_wording, render
 from channels.kiosk import wording as kiosk_wording
 
 
-def fixed_texts(wording: dict[str, str], catalog: dict[str, Procedure]) -> list[str]:
+def fixed_texts(wording: dict[str, str], catalog: dict[str, Procedure], answers: Iterable[str] = ()) -> list[str]:
     """Every text the assistant says word for word, each once, in a stable order; the kiosk's own first."""
     texts: list[str] = [*kiosk_wording.OPENING, *kiosk_wording.PAGE.values()]
     texts.extend(text for text in wording.values() if "{" not in text)
+    texts.extend(answers)
     for procedure in catalog.values():
         devices: Iterable[str | None] = (None, *DEVICES) if procedure.asks_device else (None,)
         for device in devices:
@@ -68,7 +71,8 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     settings = SpeechSettings.from_env(os.environ)
-    texts = fixed_texts(load_wording(), load_catalog())
+    catalog = load_catalog()
+    texts = fixed_texts(load_wording(), catalog, [answer.text for answer in load_faq(procedures=catalog).values()])
     speaker = settings.speaker(args.data_dir)
     speeds = SPEEDS if args.slow_too else SPEEDS[:1]
     started = time.perf_counter()

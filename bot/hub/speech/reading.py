@@ -43,6 +43,9 @@ DIGITS = dict(zip("0123456789", "ゼロ イチ ニー サン ヨン ゴー ロ�
 SYMBOLS = {"〜": "から", "~": "から", "%": "パーセント", "&": "アンド", "+": "プラス", "※": "", "→": "、", "＊": ""}
 
 _URL = re.compile(r"(?:https?://|www\.)[\w\-.~:/?#\[\]@!$&'()*+,;=%]+", re.IGNORECASE)
+# A link the sentence goes on about (「… を見てください」) is said as where it is; a link alone is left out.
+_URL_IN_SENTENCE = re.compile(_URL.pattern + r"\s*(?=[をにでへのから])", re.IGNORECASE)
+ON_THE_SCREEN = "画面のアドレス"
 # A telephone number: groups of digits joined by hyphens, starting with 0 (0120-95-0178, 03-1234-5678).
 _PHONE = re.compile(r"(?<![\d-])0\d{1,4}(?:-\d{1,4}){1,2}(?![\d-])")
 _TIME = re.compile(r"(?<![\d:])([01]?\d|2[0-3]):([0-5]\d)(?![\d:])")
@@ -53,6 +56,7 @@ _SPACES = re.compile(r"[ \t]+")
 def for_the_ear(text: str) -> str:
     """The text as a voice should say it; "" when nothing is left to say (a bare link)."""
     text = unicodedata.normalize("NFKC", text)
+    text = _URL_IN_SENTENCE.sub(ON_THE_SCREEN, text)
     text = _URL.sub("", text)
     text = _PHONE.sub(lambda m: _digit_by_digit(m.group()), text)
     text = _TIME.sub(_time, text)
