@@ -11,6 +11,7 @@ from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.city import load_city
+from bot.faq import answer_key, load_faq
 from bot.glossary import load_glossary
 from bot.guide import DEVICE_NAMES, Guide, GuideState, Turn
 from bot.procedures import load_catalog
@@ -22,7 +23,8 @@ _NUMBER_SLOTS = ("step", "step_failures", "fallbacks")
 @lru_cache(maxsize=1)
 def guide() -> Guide:
     """The guide, built once per action-server process from the validated content."""
-    return Guide(load_catalog(), load_city(), load_glossary(), load_wording())
+    catalog = load_catalog()
+    return Guide(catalog, load_city(), load_glossary(), load_wording(), faq=load_faq(procedures=catalog))
 
 
 def state_from_slots(tracker: Tracker) -> GuideState:
@@ -83,7 +85,19 @@ class ActionGuide(Action):
         metadata = tracker.latest_message.get("metadata") or {}
         text = tracker.latest_message.get("text") or ""
         before = state_from_slots(tracker)
-        turn = guide().respond(before, intent, entities, text=text, redacted=metadata.get("redacted") is True)
+        ranking = tuple(
+            (str(entry.get("name")), float(entry.get("confidence") or 0.0))
+            for entry in tracker.latest_message.get("intent_ranking") or []
+        )
+        turn = guide().respond(
+            before,
+            intent,
+            entities,
+            text=text,
+            redacted=metadata.get("redacted") is True,
+            faq_key=answer_key(tracker.latest_message),
+            ranking=ranking,
+        )
         utter(dispatcher, turn)
         return slot_events(before, turn.state)
 

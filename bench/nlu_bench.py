@@ -51,8 +51,6 @@ LATENCY_CALLS = 1000
 FALLBACK = "nlu_fallback"
 RETRIEVAL = "faq"
 THRESHOLDS = (0.0, 0.2, 0.3, 0.4, 0.45, 0.5, 0.6, 0.7)
-# Top-two margin below which the assistant asks "which of the two did you mean".
-CLARIFY_MARGIN = 0.1
 WEIGHTS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0)
 BLEND_SOURCES = "intent_ranking_sources"  # bot.nlu.char_ngram_blender.SOURCES, without importing Rasa here
 # Speech recognition drops punctuation and writes some words with a homophone's kanji. Each
@@ -88,13 +86,29 @@ def train(name: str, config: Path, work: Path = WORK) -> Path:
     return out / f"{name}.tar.gz"
 
 
-def topic(label: str) -> str:
-    """The intent a label is scored as: an FAQ answer `faq/<topic>__<question>` counts as its topic.
+def faq_topics() -> dict[str, str]:
+    """Each FAQ answer's topic: the intent of the procedure it offers (data/nlu/faq.yml, bot.faq)."""
+    from bot.faq import load_faq
+    from bot.procedures import load_catalog
 
-    Every FAQ answer offers the procedure of its topic, so answering a renewal question from the
-    FAQ understood the resident as well as starting the renewal guide did.
+    catalog = load_catalog()
+    answers = load_faq(procedures=catalog)
+    return {key: catalog[a.procedure].intent for key, a in answers.items() if a.procedure is not None}
+
+
+FAQ_TOPICS = faq_topics()
+
+
+def topic(label: str) -> str:
+    """The intent a label is scored as: an FAQ answer `faq/<key>` counts as the intent of the procedure it offers.
+
+    Every such answer ends by offering that procedure, so answering 「更新はいつ？」 from the FAQ understood the
+    resident as well as starting the renewal guide did. An answer that offers no procedure stays `faq`, which
+    no gold label is: scored as an error, never as a hit.
     """
-    return label[len(RETRIEVAL) + 1 :].split("__")[0] if label.startswith(RETRIEVAL + "/") else label
+    if not label.startswith(RETRIEVAL + "/"):
+        return label
+    return FAQ_TOPICS.get(label[len(RETRIEVAL) + 1 :], RETRIEVAL)
 
 
 def load_set(path: Path) -> tuple[list[str], list[str]]:
@@ -107,11 +121,16 @@ def load_set(path: Path) -> tuple[list[str], list[str]]:
 
 
 def parsed_label(parsed: dict[str, Any], intent: str) -> str:
-    """The scored label of a Rasa parse whose intent is `intent`: the chosen FAQ answer's topic for `faq`."""
+    """The scored label of a Rasa parse whose intent is `intent`: the chosen FAQ answer's topic for `faq`.
+
+    An answer the guide would not give (too unsure) is a fallback, as the resident sees it.
+    """
     if intent != RETRIEVAL:
         return intent
-    response = parsed.get("response_selector", {}).get(RETRIEVAL, {}).get("response", {})
-    return topic(response.get("intent_response_key") or RETRIEVAL)
+    from bot.faq import answer_key
+
+    key = answer_key(parsed)  # as the guide reads it: an answer below its confidence floor is not given
+    return FALLBACK if key is None else topic(f"{RETRIEVAL}/{key}")
 
 
 def kana_rewrite(texts: list[str]) -> list[str]:
@@ -192,16 +211,20 @@ def rankings_to_intents(rankings: list[list[tuple[str, float]]], threshold: floa
     return predicted
 
 
-def clarification(rankings: list[list[tuple[str, float]]], gold: list[str]) -> dict[str, Any]:
-    """How often the top two are within CLARIFY_MARGIN, and how often the right intent is one of them then."""
+def clarification(parsed: list[dict[str, Any]], gold: list[str]) -> dict[str, Any]:
+    """How often the guide asks which of two (bot.clarify's rule on a fallback) and how often the right one is there."""
+    from bot.clarify import CLARIFY_FLOOR, CLARIFY_MARGIN, which_of_two
+
     close, gold_in_two = 0, 0
-    for ranking, label in zip(rankings, gold, strict=True):
-        top = [(name, conf) for name, conf in ranking if name != FALLBACK][:2]
-        if len(top) == 2 and top[0][1] - top[1][1] < CLARIFY_MARGIN:
+    for p, label in zip(parsed, gold, strict=True):
+        ranking = tuple((r["name"], float(r["confidence"])) for r in p.get("intent_ranking", []))
+        two = which_of_two(ranking) if p["intent"]["name"] == FALLBACK else None
+        if two is not None:
             close += 1
-            gold_in_two += label in (top[0][0], top[1][0])
+            gold_in_two += f"/{label}" in (two[0].payload.split("{")[0], two[1].payload.split("{")[0])
     return {
         "margin": CLARIFY_MARGIN,
+        "floor": CLARIFY_FLOOR,
         "share_asked": round(close / len(gold), 4),
         "right_intent_among_the_two": round(gold_in_two / close, 4) if close else None,
     }
@@ -226,7 +249,7 @@ async def evaluate_rasa(model: Path, sets: dict[str, tuple[list[str], list[str]]
         result[set_name]["threshold_sweep"] = {
             str(t): scores(gold, rankings_to_intents(rankings, t))["accuracy"] for t in THRESHOLDS
         }
-        result[set_name]["clarification"] = clarification(rankings, gold)
+        result[set_name]["clarification"] = clarification(parsed, gold)
         result[set_name]["weight_sweep"] = weight_sweep(parsed, gold)
         if set_name.startswith("real"):
             result[set_name]["predictions"] = [

@@ -14,7 +14,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.city import JAPAN, City
+from bot.clarify import which_of_two
 from bot.contacts import ContactReply, contact_replies, desk_is_open, handoff_intro
+from bot.faq import RETRIEVAL_INTENT, FaqAnswer
 from bot.glossary import terms_to_explain
 from bot.plain_japanese import MAX_MESSAGES_PER_TURN, MAX_TURN_CHARS
 from bot.procedures import CHOICE_END, CHOICE_NEXT, Procedure, ProcedureStep, StepChoice, family
@@ -46,6 +48,8 @@ from bot.step_answers import (
 )
 from bot.wording import render
 
+# The button after an answer that opens its procedure.
+FAQ_GUIDE_ME = "案内してほしい"
 MAX_STEP_FAILURES = 2
 MAX_FALLBACKS = 2
 # The entity a button sends to open one procedure of an intent that finds several.
@@ -125,6 +129,10 @@ def _reply(contact: ContactReply) -> Reply:
     return Reply(contact.response, contact.text, contact.params)
 
 
+def _replies(*responses: str) -> list[Reply]:
+    return [Reply(name) for name in responses]
+
+
 class Guide:
     """Decides each turn of the guidance from the resident's intent, words and the current state."""
 
@@ -135,12 +143,14 @@ class Guide:
         glossary: dict[str, str],
         wording: dict[str, str],
         clock: Callable[[], datetime.datetime] = japan_now,
+        faq: dict[str, FaqAnswer] | None = None,
     ) -> None:
         self.catalog = catalog
         self.city = city
         self.glossary = glossary
         self.wording = wording
         self.clock = clock
+        self.faq = faq or {}
 
     # --- entry point -----------------------------------------------------------------
     def respond(
@@ -150,8 +160,14 @@ class Guide:
         entities: dict[str, str] | None = None,
         text: str = "",
         redacted: bool = False,
+        faq_key: str | None = None,
+        ranking: tuple[tuple[str, float], ...] = (),
     ) -> Turn:
-        """The bot's turn after the resident's message: its intent, entities, words and whether a number was removed."""
+        """The bot's turn after the resident's message.
+
+        From the message: its intent, entities and words, whether the hub removed a number, the answer the
+        ResponseSelector chose for a question (``faq_key``) and the intents' ranking (to ask which of two).
+        """
         entities = entities or {}
         named = entities.get("device")
         unknown_device = named is not None and named not in DEVICE_NAMES
@@ -160,7 +176,10 @@ class Guide:
         if intent != "nlu_fallback":
             state = replace(state, fallbacks=0)
         wanted = self.wanted(state, intent, text, entities.get(PROCEDURE_ENTITY))
-        return self._within_limits(self._decide(state, intent, text, unknown_device, redacted, wanted))
+        turn = self._decide(state, intent, text, unknown_device, redacted, wanted, faq_key)
+        if intent == "nlu_fallback" and turn.state.fallbacks > state.fallbacks:
+            turn = self._ask_which_of_two(state, turn, ranking)
+        return self._within_limits(turn)
 
     # --- which procedure the resident means ------------------------------------------
     def wanted(self, state: GuideState, intent: str, text: str, chosen: str | None = None) -> str | None:
@@ -201,7 +220,14 @@ class Guide:
         return Turn((Reply("guide_pick", params={"family": name}),), (*buttons, MENU_BACK, PERSON), asked)
 
     def _decide(
-        self, state: GuideState, intent: str, text: str, unknown_device: bool, redacted: bool, wanted: str | None
+        self,
+        state: GuideState,
+        intent: str,
+        text: str,
+        unknown_device: bool,
+        redacted: bool,
+        wanted: str | None,
+        faq_key: str | None = None,
     ) -> Turn:
         if redacted:
             # The hub removed a typed number: say so and ask the same question again, never change topic.
@@ -231,14 +257,21 @@ class Guide:
             return self._ask_again(
                 replace(state, explained_terms=tuple(sorted({*state.explained_terms, term}))), [explanation]
             )
+        if intent == RETRIEVAL_INTENT and wanted is None:
+            # A question (「更新はお金がかかりますか」): its short answer; a step's own answers were read above.
+            return self._answer_question(state, faq_key, unknown_device)
         if intent == "human_handoff":
             return self.offer_person(state, "asked")
         if intent == "security_concern":
-            return self._aside(state, ("guide_security_never_ask", "guide_security_staff", "guide_security_scam"))
+            return self._aside(
+                state, _replies("guide_security_never_ask", "guide_security_staff", "guide_security_scam")
+            )
         if intent == "number_leaked":
-            return self._aside(state, ("guide_number_leaked", "guide_number_leaked_where", "guide_security_scam"))
+            return self._aside(
+                state, _replies("guide_number_leaked", "guide_number_leaked_where", "guide_security_scam")
+            )
         if intent == "ask_mynapoint":
-            return self._aside(state, ("guide_mynapoint_ended",))
+            return self._aside(state, _replies("guide_mynapoint_ended"))
         if intent == "volunteer_booking":
             return self._volunteer(state)
         if intent == "show_menu":
@@ -561,12 +594,49 @@ class Guide:
             state.awaiting or "", RESUME_REPLIES
         )
 
-    def _aside(self, state: GuideState, responses: tuple[str, ...]) -> Turn:
+    def _aside(self, state: GuideState, replies: list[Reply]) -> Turn:
         """Answer a side question, then leave the resident where they were (with a way back to the step)."""
-        replies = [Reply(name) for name in responses]
         if state.procedure is not None and state.awaiting is None:
             replies.append(Reply("guide_back_to_step"))
         return Turn(tuple(replies), self._current_replies(state), state)
+
+    # --- questions -----------------------------------------------------------------------
+    def _answer_question(self, state: GuideState, key: str | None, unknown_device: bool) -> Turn:
+        """A short answer to a question (「保険証はもう使えないの？」), then the procedure it leads to.
+
+        Inside a procedure the answer is an aside and the resident stays at their step; outside one the answer
+        offers its procedure with one tap, or the menu when it leads to none.
+        """
+        answer = self.faq.get(key or "")
+        if answer is None:
+            return self._fallback(state, unknown_device)
+        replies = [Reply(text=answer.text)]
+        if answer.ask_staff:  # the facts are not sure or differ by city: the city's desk says for certain
+            replies.extend(_reply(contact) for contact in contact_replies(self.city, ("city_helpdesk",), self.clock()))
+        if state.procedure is not None:
+            return self._aside(state, replies)
+        offered = self.catalog.get(answer.procedure or "")
+        if offered is None:
+            return self._menu(state, replies)
+        offer = Reply("guide_faq_offer", params={"title": offered.title})
+        if not self._fits([*replies, offer]):
+            return self._menu(state, replies)
+        replies.append(offer)
+        buttons = (QuickReply(FAQ_GUIDE_ME, start(offered.intent, offered.id)), MENU_BACK, PERSON)
+        return Turn(tuple(replies), buttons, state)
+
+    def _ask_which_of_two(self, before: GuideState, turn: Turn, ranking: tuple[tuple[str, float], ...]) -> Turn:
+        """A message the model could not decide between two intents: ask which was meant, with two buttons.
+
+        Only outside a procedure, and only where the guide would have asked to rephrase; it counts as a
+        misunderstanding, so the second one in a row still offers a person.
+        """
+        two = which_of_two(ranking)
+        asked_again = turn.state.awaiting == before.awaiting and turn.state.handoff_reason == before.handoff_reason
+        if two is None or before.procedure is not None or before.awaiting is not None or not asked_again:
+            return turn
+        buttons = tuple(dict.fromkeys((*two, MENU_BACK, PERSON)))  # 人と話したい may be one of the two
+        return Turn((Reply("guide_which_of_two"),), buttons, turn.state, turn.signals)
 
     def _main_line(self) -> list[Reply]:
         return [_reply(contact) for contact in contact_replies(self.city, ("general_contact",), self.clock())]

@@ -642,7 +642,7 @@ def all_texts(procedure: Procedure) -> Iterable[tuple[str, str]]:
 
 
 def main(argv: list[str]) -> int:
-    """`check`: validate the catalog, the glossary and the city configuration; `report`: print the wording."""
+    """`check`: validate the catalog, the FAQ answers, the glossary and the city; `report`: print the wording."""
     if argv[:1] == ["report"] and len(argv) <= 2:
         from bot.procedure_report import report
 
@@ -652,22 +652,24 @@ def main(argv: list[str]) -> int:
         print("usage: python -m bot.procedures check | report [iphone|android|pc]", file=sys.stderr)
         return 2
     from bot.city import CityError, load_city
+    from bot.faq import FaqError, load_faq
     from bot.glossary import GlossaryError, load_glossary
 
     try:
         catalog = load_catalog()
         city = load_city()
         load_glossary()
+        answers = load_faq(procedures=catalog)
         for procedure in catalog.values():
             if procedure.city_key and procedure.city_key not in city.online_services:
                 raise CatalogError(
                     f"data/procedures/{procedure.id}.yml: city_key {procedure.city_key!r} is not under "
                     "online_services in config/city.yml; add it there."
                 )
-    except (CatalogError, CityError, GlossaryError) as error:
+    except (CatalogError, CityError, GlossaryError, FaqError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    print(f"ok: {len(catalog)} procedures, {sum(len(p.steps) for p in catalog.values())} steps")
+    print(f"ok: {len(catalog)} procedures, {sum(len(p.steps) for p in catalog.values())} steps, {len(answers)} answers")
     return 0
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bot.faq import load_faq
 from bot.glossary import load_glossary
 from bot.plain_japanese import check_message
 from bot.procedures import all_texts, load_catalog
@@ -39,6 +40,11 @@ def test_domain_responses_are_plain(where: str, text: str) -> None:
 
 def test_every_procedure_text_is_plain() -> None:
     breaches = [f"{where}: {breach}" for where, text in procedure_texts() for breach in check_message(text)]
+    assert breaches == []
+
+
+def test_every_faq_answer_is_plain() -> None:
+    breaches = [f"utter_faq/{key}: {b}" for key, answer in load_faq().items() for b in check_message(answer.text)]
     assert breaches == []
 
 

@@ -18,6 +18,7 @@ def tracker(
     entities: list[dict[str, Any]] | None = None,
     text: str = "x",
     metadata: dict[str, Any] | None = None,
+    parse: dict[str, Any] | None = None,
 ) -> Tracker:
     return Tracker(
         sender_id="web:test",
@@ -27,6 +28,7 @@ def tracker(
             "entities": entities or [],
             "text": text,
             "metadata": metadata or {},
+            **(parse or {}),
         },
         events=[],
         paused=False,
@@ -110,3 +112,15 @@ def test_a_procedure_button_opens_that_procedure_of_its_family() -> None:
     assert slots["procedure"] == "child_allowance_revision"
     asked, _ = run(ActionGuide(), tracker("child_allowance", {}, text="児童手当の手続き"))
     assert asked.messages[-1]["response"] == "guide_pick" and len(asked.messages[-1]["buttons"]) <= 13
+
+
+def test_two_close_intents_in_the_ranking_are_asked_about() -> None:
+    ranking = [
+        {"name": "nlu_fallback", "confidence": 0.2},
+        {"name": "card_receive", "confidence": 0.33},
+        {"name": "card_apply", "confidence": 0.3},
+    ]
+    unsure = tracker("nlu_fallback", {}, text="カードのこと", parse={"intent_ranking": ranking})
+    dispatcher, _ = run(ActionGuide(), unsure)
+    assert dispatcher.messages[0]["response"] == "guide_which_of_two"
+    assert [b["payload"] for b in dispatcher.messages[0]["buttons"][:2]] == ["/card_receive", "/card_apply"]

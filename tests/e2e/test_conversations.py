@@ -233,3 +233,13 @@ def test_a_lone_surrogate_gets_an_answer(resident: Resident) -> None:
 def test_asking_for_mynapoint_and_a_leaked_number(resident: Resident) -> None:
     assert "終わりました" in resident.say("マイナポイントはまだもらえますか")[0]
     assert "市区町村の窓口" in "\n".join(resident.say("マイナンバーを教えてしまった"))
+
+
+def test_a_question_gets_a_short_answer_then_its_guide_in_one_tap(resident: Resident) -> None:
+    answer = resident.say("更新は無料ですか")
+    assert "無料" in answer[0]
+    assert CATALOG["card_renew"].title in answer[-1]
+    assert "案内してほしい" in resident.buttons
+    opened = "\n".join(resident.press("案内してほしい"))
+    assert CATALOG["card_renew"].title in opened
+    assert_turn_shape(resident.messages)
