@@ -13,7 +13,10 @@ blender's weight swept after the fact (when the pipeline has bot.nlu.char_ngram_
 of the remaining confusions, and in-process parse latency. Writes bench/results/nlu.json and prints a summary.
 
 Run with the engine environment: `make bench` or `.venv/engine/bin/python bench/nlu_bench.py`
-(`--pipelines sudachi,rasa_default` picks some of PIPELINES; `--out` names another results file).
+(`--pipelines sudachi,rasa_default` picks some of PIPELINES; `--out` names another results file). Models are trained
+with the `rasa` of the environment running the bench, so an experiment with its own packages runs from its own
+environment, e.g. `.venv/ginza/bin/python bench/nlu_bench.py --pipelines sudachi,ginza`
+(see requirements/ginza-experiment.txt).
 """
 
 from __future__ import annotations
