@@ -13,7 +13,10 @@ blender's weight swept after the fact (when the pipeline has bot.nlu.char_ngram_
 of the remaining confusions, and in-process parse latency. Writes bench/results/nlu.json and prints a summary.
 
 Run with the engine environment: `make bench` or `.venv/engine/bin/python bench/nlu_bench.py`
-(`--pipelines sudachi,rasa_default` picks some of PIPELINES; `--out` names another results file).
+(`--pipelines sudachi,rasa_default` picks some of PIPELINES; `--out` names another results file). Models are trained
+with the `rasa` of the environment running the bench, so an experiment with its own packages runs from its own
+environment, e.g. `.venv/ginza/bin/python bench/nlu_bench.py --pipelines sudachi,ginza`
+(see requirements/ginza-experiment.txt).
 """
 
 from __future__ import annotations
@@ -73,13 +76,19 @@ HOMOPHONES = (
 PUNCTUATION = frozenset("、。,.，．？?！!・…「」『』()（）[]【】:：;；\"'“”‘’~〜 　")
 
 
+def rasa_command() -> Path:
+    """The `rasa` of the environment running the bench (the engine's, or an experiment's such as .venv/ginza)."""
+    beside = Path(sys.executable).parent / "rasa"
+    return beside if beside.exists() else ROOT / ".venv/engine/bin/rasa"
+
+
 def train(name: str, config: Path, work: Path = WORK) -> Path:
     """Train an NLU-only model for one pipeline (Rasa skips it when nothing changed)."""
     out = work / name
     # Keep the caller's PYTHONPATH: experiments may bring packages from outside the engine environment.
     python_path = os.pathsep.join(filter(None, (str(ROOT), os.environ.get("PYTHONPATH"))))
     subprocess.run(
-        [str(ROOT / ".venv/engine/bin/rasa"), "train", "nlu", "--config", str(config), "--nlu", str(TRAINING),
+        [str(rasa_command()), "train", "nlu", "--config", str(config), "--nlu", str(TRAINING),
          "--out", str(out), "--fixed-model-name", name, "--quiet"],
         cwd=ROOT, check=True, env={**os.environ, "PYTHONPATH": python_path},
     )  # fmt: skip
