@@ -132,13 +132,16 @@ def load_set(path: Path) -> tuple[list[str], list[str]]:
 def parsed_label(parsed: dict[str, Any], intent: str) -> str:
     """The scored label of a Rasa parse whose intent is `intent`: the chosen FAQ answer's topic for `faq`.
 
-    An answer the guide would not give (too unsure) is a fallback, as the resident sees it.
+    Read with the guide's rule (bot.faq.effective_intent): an answer too unsure to give is a fallback, and a
+    fallback between `faq` and its answer's own topic is that answer.
     """
-    if intent != RETRIEVAL:
-        return intent
-    from bot.faq import answer_key
+    from bot.faq import answer_key, effective_intent
 
     key = answer_key(parsed)  # as the guide reads it: an answer below its confidence floor is not given
+    ranking = tuple((r["name"], float(r["confidence"])) for r in parsed.get("intent_ranking", []))
+    intent = effective_intent(intent, ranking, key, FAQ_TOPICS.get(key or ""))
+    if intent != RETRIEVAL:
+        return intent
     return FALLBACK if key is None else topic(f"{RETRIEVAL}/{key}")
 
 
@@ -249,7 +252,11 @@ async def evaluate_rasa(model: Path, sets: dict[str, tuple[list[str], list[str]]
         parsed = [await agent.parse_message(text) for text in texts]
         predicted = [parsed_label(p, p["intent"]["name"]) for p in parsed]
         rankings = [
-            [(parsed_label(p, r["name"]), float(r["confidence"])) for r in p.get("intent_ranking", [])] for p in parsed
+            [
+                (FALLBACK if r["name"] == FALLBACK else parsed_label(p, r["name"]), float(r["confidence"]))
+                for r in p.get("intent_ranking", [])
+            ]
+            for p in parsed
         ]
         result[set_name] = scores(gold, predicted)
         result[set_name]["faq_answered_share"] = round(

@@ -16,7 +16,7 @@ from typing import Any
 from bot.city import JAPAN, City
 from bot.clarify import which_of_two
 from bot.contacts import ContactReply, contact_replies, desk_is_open, handoff_intro
-from bot.faq import RETRIEVAL_INTENT, FaqAnswer
+from bot.faq import RETRIEVAL_INTENT, FaqAnswer, effective_intent
 from bot.glossary import terms_to_explain
 from bot.plain_japanese import MAX_MESSAGES_PER_TURN, MAX_TURN_CHARS
 from bot.procedures import CHOICE_END, CHOICE_NEXT, Procedure, ProcedureStep, StepChoice, family
@@ -173,6 +173,9 @@ class Guide:
         unknown_device = named is not None and named not in DEVICE_NAMES
         if named in DEVICE_NAMES:
             state = replace(state, device=named)
+        answer = self.faq.get(faq_key or "")
+        topic = self.catalog[answer.procedure].intent if answer and answer.procedure in self.catalog else None
+        intent = effective_intent(intent, ranking, faq_key if answer else None, topic)
         if intent != "nlu_fallback":
             state = replace(state, fallbacks=0)
         wanted = self.wanted(state, intent, text, entities.get(PROCEDURE_ENTITY))

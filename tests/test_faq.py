@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.faq import FaqError, answer_key, load_faq
+from bot.faq import FaqError, answer_key, effective_intent, load_faq
 
 GOOD = """
 version: "3.1"
@@ -79,3 +79,60 @@ def test_the_shipped_answers_are_many_sourced_and_lead_to_real_procedures() -> N
     assert sum(answer.procedure is not None for answer in answers.values()) >= 40, "most answers offer a procedure"
     for answer in answers.values():
         assert "http" not in answer.text, f"{answer.key}: links go in the sources; the kiosk reads answers aloud"
+
+
+@pytest.mark.parametrize(
+    ("intent", "ranking", "key", "topic", "acted_on"),
+    [
+        ("faq", (("faq", 0.9),), "card_fee", "card_apply", "faq"),
+        ("faq", (("faq", 0.9),), None, None, "nlu_fallback"),  # no answer sure enough, and nothing else
+        # No answer fits: the best other intent, as the model reads the message without the questions.
+        ("faq", (("faq", 0.82), ("out_of_scope", 0.17), ("nursing_care", 0.01)), None, None, "out_of_scope"),
+        (
+            "faq",
+            (("faq", 0.4), ("out_of_scope", 0.1), ("moving", 0.1), ("greet", 0.1), ("pin_forgot", 0.3)),
+            None,
+            None,
+            "pin_forgot",
+        ),
+        ("faq", (("faq", 0.4), *((f"intent_{n}", 0.06) for n in range(10))), None, None, "nlu_fallback"),
+        # A fallback between a question and its own procedure: the answer, which offers that procedure.
+        (
+            "nlu_fallback",
+            (("nlu_fallback", 0.2), ("health_insurance", 0.43), ("faq", 0.39)),
+            "x",
+            "health_insurance",
+            "faq",
+        ),
+        # ... but not between a question and another topic, nor without an answer.
+        (
+            "nlu_fallback",
+            (("nlu_fallback", 0.2), ("bank_account", 0.43), ("faq", 0.39)),
+            "x",
+            "health_insurance",
+            "nlu_fallback",
+        ),
+        (
+            "nlu_fallback",
+            (("nlu_fallback", 0.2), ("health_insurance", 0.43), ("faq", 0.39)),
+            None,
+            None,
+            "nlu_fallback",
+        ),
+        ("card_renew", (("card_renew", 0.6), ("faq", 0.3)), "renewal_fee", "card_renew", "card_renew"),
+    ],
+)
+def test_the_intent_acted_on(
+    intent: str, ranking: tuple[tuple[str, float], ...], key: str | None, topic: str | None, acted_on: str
+) -> None:
+    assert effective_intent(intent, ranking, key, topic) == acted_on
+
+
+def test_the_fallback_threshold_is_the_one_in_config() -> None:
+    import yaml
+
+    from bot.faq import FALLBACK_THRESHOLD, ROOT
+
+    pipeline = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))["pipeline"]
+    fallback = next(component for component in pipeline if component["name"] == "FallbackClassifier")
+    assert fallback["threshold"] == FALLBACK_THRESHOLD

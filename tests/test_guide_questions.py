@@ -140,3 +140,10 @@ def test_every_shipped_answer_makes_a_plain_turn_that_offers_its_procedure(shipp
     if answer.procedure is not None:
         assert turn.quick_replies[0].title == FAQ_GUIDE_ME, "the offer fits the turn's limits"
         assert press(shipped, turn.state, turn.quick_replies[0].payload).signals[0]["procedure"] == answer.procedure
+
+
+def test_a_question_the_model_hesitated_on_against_its_own_procedure_gets_the_answer(guide: Guide) -> None:
+    close = ranking(("card_renew", 0.40), ("faq", 0.38))
+    turn = guide.respond(GuideState(), "nlu_fallback", text="更新っていつから", faq_key="renewal_when", ranking=close)
+    assert texts(turn)[0] == FAQ["renewal_when"].text
+    assert turn.state.fallbacks == 0
