@@ -71,8 +71,6 @@ def _answer(key: str, variants: Any, where: str) -> FaqAnswer:
 
 def load_faq(path: Path = FAQ_FILE, procedures: Collection[str] | None = None) -> dict[str, FaqAnswer]:
     """Key → answer; every ``faq/<key>`` has examples and one answer, and each offered procedure exists."""
-    if not path.exists():
-        return {}
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as error:

@@ -136,3 +136,8 @@ def test_the_fallback_threshold_is_the_one_in_config() -> None:
     pipeline = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))["pipeline"]
     fallback = next(component for component in pipeline if component["name"] == "FallbackClassifier")
     assert fallback["threshold"] == FALLBACK_THRESHOLD
+
+
+def test_a_missing_file_is_an_error_not_an_empty_faq(tmp_path: Path) -> None:
+    with pytest.raises(FaqError, match="cannot be read"):
+        load_faq(tmp_path / "faq.yml")
